@@ -1,0 +1,631 @@
+"""Data: Fashion-MNIST from local files or the Keras download, and toy sets.
+
+``load_fashion_mnist()`` looks for the four original IDX files, in order, in
+an explicit ``data_dir``, the ``COURSE_DATA_DIR`` environment variable, the
+Keras cache (``$KERAS_HOME/datasets/fashion-mnist``, by default
+``~/.keras/datasets/fashion-mnist``) and ``/usr/share/datasets/fashion-mnist``
+(the Debian/Ubuntu package ``dataset-fashion-mnist``); only then does it
+download them with Keras. It reads and checks the files itself (magic numbers,
+counts, sizes), so a broken file gives one clear error instead of a crash deep
+inside NumPy. Taught in ``notebooks/00_generative_modelling.ipynb``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import gzip
+import os
+import pathlib
+import zlib
+from collections.abc import Sequence
+
+import numpy as np
+
+#: The ten Fashion-MNIST classes, indexed by label.
+CLASS_NAMES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
+#: Environment variable naming a folder that holds the four IDX files.
+DATA_DIR_VARIABLE = "COURSE_DATA_DIR"
+#: Folder installed by the Debian/Ubuntu package ``dataset-fashion-mnist``.
+SYSTEM_DATA_DIR = pathlib.Path("/usr/share/datasets/fashion-mnist")
+#: Where Keras downloads the files from.
+DOWNLOAD_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+
+IMAGE_SHAPE = (28, 28)
+_IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
+_LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
+
+
+@dataclasses.dataclass(frozen=True)
+class _SplitFiles:
+    images: str
+    labels: str
+    count: int
+
+
+_SPLITS = {
+    "train": _SplitFiles(
+        "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", 60_000
+    ),
+    "test": _SplitFiles(
+        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", 10_000
+    ),
+}
+FILE_NAMES = tuple(
+    name for split in _SPLITS.values() for name in (split.images, split.labels)
+)
+
+_VALUE_RANGES = ("[0,1]", "[-1,1]", "uint8")
+
+
+class DatasetError(OSError):
+    """Fashion-MNIST files are missing, truncated or corrupt."""
+
+
+def _how_to_fix() -> str:
+    return (
+        "Fix it in one of three ways:\n"
+        "  1. install the Debian/Ubuntu package: "
+        "sudo apt-get update && sudo apt-get install dataset-fashion-mnist\n"
+        f"  2. put the four files ({', '.join(FILE_NAMES)}) in a folder and "
+        f"set {DATA_DIR_VARIABLE}=/that/folder (or pass data_dir=...)\n"
+        "  3. connect to the internet so that Keras can download them "
+        f"into {keras_cache_dir()} (delete a broken file there first)"
+    )
+
+
+def keras_cache_dir() -> pathlib.Path:
+    """Return the folder where Keras keeps its Fashion-MNIST download.
+
+    Returns:
+        ``$KERAS_HOME/datasets/fashion-mnist``, with ``KERAS_HOME`` defaulting
+        to ``~/.keras``.
+
+    Example:
+        >>> keras_cache_dir().name
+        'fashion-mnist'
+    """
+    keras_home = os.environ.get("KERAS_HOME") or os.path.join("~", ".keras")
+    return pathlib.Path(keras_home).expanduser() / "datasets" / "fashion-mnist"
+
+
+def candidate_dirs(data_dir: str | os.PathLike | None = None) -> list[pathlib.Path]:
+    """Return the folders searched for the IDX files, in search order.
+
+    Args:
+        data_dir: An explicit folder, searched first when given.
+
+    Returns:
+        The list of folders: ``data_dir``, ``$COURSE_DATA_DIR``, the Keras
+        cache and the Debian package's folder (absent entries left out).
+
+    Example:
+        >>> candidate_dirs("/tmp/fmnist")[0]
+        PosixPath('/tmp/fmnist')
+    """
+    dirs = []
+    if data_dir is not None:
+        dirs.append(pathlib.Path(data_dir).expanduser())
+    from_env = os.environ.get(DATA_DIR_VARIABLE)
+    if from_env:
+        dirs.append(pathlib.Path(from_env).expanduser())
+    dirs.append(keras_cache_dir())
+    dirs.append(SYSTEM_DATA_DIR)
+    return dirs
+
+
+def find_data_dir(data_dir: str | os.PathLike | None = None) -> pathlib.Path | None:
+    """Return the first searched folder that holds all four IDX files.
+
+    Args:
+        data_dir: An explicit folder, searched first when given.
+
+    Returns:
+        The folder, or None when no folder holds all four files.
+
+    Raises:
+        DatasetError: If ``data_dir`` is given but does not hold the files
+            (an explicit folder that is wrong is an error, not a fallback).
+
+    Example:
+        >>> find_data_dir()  # doctest: +SKIP
+        PosixPath('/usr/share/datasets/fashion-mnist')
+    """
+    if data_dir is not None:
+        folder = pathlib.Path(data_dir).expanduser()
+        missing = [name for name in FILE_NAMES if not (folder / name).is_file()]
+        if missing:
+            raise DatasetError(
+                f"data_dir={str(data_dir)!r} does not hold the Fashion-MNIST "
+                f"file(s) {', '.join(missing)}.\n{_how_to_fix()}"
+            )
+        return folder
+    for folder in candidate_dirs():
+        if all((folder / name).is_file() for name in FILE_NAMES):
+            return folder
+    return None
+
+
+def _read_idx(
+    path: pathlib.Path, magic: int, count: int, item_shape: tuple
+) -> np.ndarray:
+    """Read one gzipped IDX file and check its header and size."""
+    try:
+        with gzip.open(path, "rb") as file:
+            raw = file.read()
+    except (OSError, EOFError, zlib.error) as error:
+        raise DatasetError(
+            f"cannot read {path}: it is not a complete gzip file ({error}).\n"
+            f"{_how_to_fix()}"
+        ) from error
+    n_dims = 1 + len(item_shape)
+    header_size = 4 * (1 + n_dims)
+    if len(raw) < header_size:
+        raise DatasetError(
+            f"{path} is truncated: {len(raw)} bytes, shorter than the "
+            f"{header_size}-byte IDX header.\n{_how_to_fix()}"
+        )
+    header = np.frombuffer(raw[:header_size], dtype=">u4")
+    expected_header = (magic, count, *item_shape)
+    if tuple(int(value) for value in header) != expected_header:
+        raise DatasetError(
+            f"{path} has IDX header {tuple(int(v) for v in header)}, expected "
+            f"{expected_header} (magic number, count, dimensions): the file is "
+            f"corrupt or not a Fashion-MNIST file.\n{_how_to_fix()}"
+        )
+    expected_size = header_size + count * int(np.prod(item_shape, dtype=int))
+    if len(raw) != expected_size:
+        raise DatasetError(
+            f"{path} holds {len(raw)} bytes once unzipped, expected "
+            f"{expected_size}: the file is truncated or corrupt.\n{_how_to_fix()}"
+        )
+    data = np.frombuffer(raw, dtype=np.uint8, offset=header_size)
+    return data.reshape((count, *item_shape))
+
+
+@functools.lru_cache(maxsize=4)
+def _read_split(folder: pathlib.Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    files = _SPLITS[split]
+    images = _read_idx(folder / files.images, _IMAGES_MAGIC, files.count, IMAGE_SHAPE)
+    labels = _read_idx(folder / files.labels, _LABELS_MAGIC, files.count, ())
+    if labels.max() >= len(CLASS_NAMES):
+        raise DatasetError(
+            f"{folder / files.labels} holds label {int(labels.max())}; "
+            f"Fashion-MNIST labels are 0-9.\n{_how_to_fix()}"
+        )
+    images.setflags(write=False)
+    labels.setflags(write=False)
+    return images, labels
+
+
+def download_fashion_mnist() -> pathlib.Path:
+    """Download the four IDX files into the Keras cache with Keras.
+
+    Returns:
+        The folder that now holds them (:func:`keras_cache_dir`).
+
+    Raises:
+        DatasetError: If a download fails (e.g. no internet connection).
+
+    Example:
+        >>> download_fashion_mnist()  # doctest: +SKIP
+        PosixPath('/home/me/.keras/datasets/fashion-mnist')
+    """
+    import keras
+
+    folder = keras_cache_dir()
+    for name in FILE_NAMES:
+        if (folder / name).is_file():
+            continue
+        try:
+            keras.utils.get_file(
+                fname=name,
+                origin=DOWNLOAD_ORIGIN + name,
+                cache_dir=str(folder.parent.parent),
+                cache_subdir=str(pathlib.Path("datasets") / folder.name),
+            )
+        except Exception as error:  # noqa: BLE001 - any failure means no data
+            raise DatasetError(
+                f"no local copy of Fashion-MNIST was found (searched "
+                f"{', '.join(str(d) for d in candidate_dirs())}) and downloading "
+                f"{name} from {DOWNLOAD_ORIGIN} failed: {error}\n{_how_to_fix()}"
+            ) from error
+    return folder
+
+
+def check_value_range(value_range: str | None) -> str:
+    """Return ``value_range`` if it is one of the accepted names.
+
+    Args:
+        value_range: ``"[0,1]"``, ``"[-1,1]"`` or ``"uint8"``.
+
+    Returns:
+        The same string.
+
+    Raises:
+        ValueError: For any other value.
+
+    Example:
+        >>> check_value_range("[-1,1]")
+        '[-1,1]'
+    """
+    if value_range not in _VALUE_RANGES:
+        raise ValueError(
+            f"value_range must be one of {', '.join(map(repr, _VALUE_RANGES))}; "
+            f"got {value_range!r}"
+        )
+    return value_range
+
+
+def scale_images(images: np.ndarray, value_range: str = "[0,1]") -> np.ndarray:
+    """Scale uint8 images (0-255) to float32 in [0, 1] or [-1, 1].
+
+    Use [0, 1] with sigmoid outputs (autoencoders, VAEs) and [-1, 1] with tanh
+    outputs (GANs).
+
+    Args:
+        images: An array of dtype uint8.
+        value_range: ``"[0,1]"``, ``"[-1,1]"``, or ``"uint8"`` to return the
+            array unchanged.
+
+    Returns:
+        A new float32 array (or the uint8 input for ``"uint8"``).
+
+    Raises:
+        TypeError: If ``images`` is not of dtype uint8.
+        ValueError: If ``value_range`` is unknown.
+
+    Example:
+        >>> scale_images(np.array([0, 255], dtype=np.uint8), "[-1,1]")
+        array([-1.,  1.], dtype=float32)
+    """
+    check_value_range(value_range)
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise TypeError(
+            f"images must have dtype uint8 (pixel values 0-255); got dtype "
+            f"{images.dtype}. Scale raw images only once."
+        )
+    if value_range == "uint8":
+        return images
+    unit = images.astype(np.float32) / np.float32(255.0)
+    if value_range == "[0,1]":
+        return unit
+    return unit * np.float32(2.0) - np.float32(1.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class FashionMNIST:
+    """Fashion-MNIST split into training, validation and test sets.
+
+    Images have shape (N, 28, 28) (or (N, 28, 28, 1) with ``channel_axis``),
+    labels shape (N,) with values 0-9 (see :data:`CLASS_NAMES`).
+
+    Example:
+        >>> data = load_fashion_mnist(limit=100)  # doctest: +SKIP
+        >>> data.x_train.shape
+        (100, 28, 28)
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_valid: np.ndarray
+    y_valid: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    value_range: str
+    source: pathlib.Path
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(
+            f"{name}={len(getattr(self, 'x_' + name))}"
+            for name in ("train", "valid", "test")
+        )
+        return (
+            f"FashionMNIST({sizes}, image shape {self.x_train.shape[1:]}, "
+            f"value_range={self.value_range!r}, source={str(self.source)!r})"
+        )
+
+
+def _check_count(name: str, value: int | None, minimum: int, maximum: int) -> None:
+    if value is None and name == "limit":
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer; got {value!r}")
+    if not minimum <= value <= maximum:
+        raise ValueError(f"{name} must be between {minimum} and {maximum}; got {value}")
+
+
+def load_fashion_mnist(
+    *,
+    value_range: str = "[0,1]",
+    validation_size: int = 5_000,
+    limit: int | None = None,
+    channel_axis: bool = False,
+    data_dir: str | os.PathLike | None = None,
+    download: bool = True,
+) -> FashionMNIST:
+    """Load Fashion-MNIST as training, validation and test sets.
+
+    The last ``validation_size`` of the 60,000 training images form the
+    validation set. The files are read once per process and cached.
+
+    Args:
+        value_range: ``"[0,1]"`` (float32), ``"[-1,1]"`` (float32) or
+            ``"uint8"`` (raw pixels).
+        validation_size: Number of training images held out for validation
+            (0 to 30,000).
+        limit: Keep only the first ``limit`` images of each split (fast mode);
+            None keeps everything.
+        channel_axis: Add a trailing channel axis, (N, 28, 28, 1), as
+            convolutional layers expect.
+        data_dir: A folder that holds the four IDX files; searched first.
+        download: Download with Keras when no local copy is found.
+
+    Returns:
+        A :class:`FashionMNIST` with ``x_train, y_train, x_valid, y_valid,
+        x_test, y_test``.
+
+    Raises:
+        DatasetError: If the files are missing (and cannot be downloaded),
+            truncated or corrupt; the message names the file and three ways
+            to fix it.
+        ValueError: If an argument is out of range or unknown.
+        TypeError: If an argument has the wrong type.
+
+    Example:
+        >>> data = load_fashion_mnist(limit=1_000)  # doctest: +SKIP
+        >>> data.x_train.shape, data.x_train.dtype
+        ((1000, 28, 28), dtype('float32'))
+    """
+    check_value_range(value_range)
+    _check_count("validation_size", validation_size, 0, 30_000)
+    _check_count("limit", limit, 1, 60_000)
+    for name, flag in (("channel_axis", channel_axis), ("download", download)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False; got {flag!r}")
+
+    folder = find_data_dir(data_dir)
+    if folder is None:
+        if not download:
+            raise DatasetError(
+                "no local copy of Fashion-MNIST was found (searched "
+                f"{', '.join(str(d) for d in candidate_dirs())}) and "
+                f"download=False.\n{_how_to_fix()}"
+            )
+        folder = download_fashion_mnist()
+    folder = folder.resolve()
+    train_images, train_labels = _read_split(folder, "train")
+    test_images, test_labels = _read_split(folder, "test")
+
+    n_train = len(train_images) - validation_size
+    splits = {
+        "train": (train_images[:n_train], train_labels[:n_train]),
+        "valid": (train_images[n_train:], train_labels[n_train:]),
+        "test": (test_images, test_labels),
+    }
+    arrays = {}
+    for name, (images, labels) in splits.items():
+        if limit is not None:
+            images, labels = images[:limit], labels[:limit]
+        images = scale_images(images, value_range)
+        if value_range == "uint8":
+            images = images.copy()
+        if channel_axis:
+            images = images[..., np.newaxis]
+        arrays["x_" + name] = images
+        arrays["y_" + name] = labels.astype(np.int64)
+    return FashionMNIST(**arrays, value_range=value_range, source=folder)
+
+
+def add_gaussian_noise(
+    images: np.ndarray,
+    stddev: float,
+    *,
+    seed: int | None = None,
+    clip_range: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """Corrupt images with additive Gaussian noise (denoising autoencoders).
+
+    Args:
+        images: A float array of images.
+        stddev: Standard deviation of the noise (>= 0), in pixel units.
+        seed: Seed of the noise, for repeatable corruption.
+        clip_range: ``(low, high)`` to clip the noisy images to, e.g.
+            ``(0.0, 1.0)``; None (default) returns them unclipped.
+
+    Returns:
+        A new float32 array of the same shape.
+
+    Raises:
+        TypeError: If ``images`` is not a float array.
+        ValueError: If ``stddev`` is negative or not finite, or
+            ``clip_range`` is not an increasing pair.
+
+    Example:
+        >>> noisy = add_gaussian_noise(np.zeros((2, 28, 28)), 0.2, seed=0)
+        >>> noisy.shape
+        (2, 28, 28)
+    """
+    images = np.asarray(images)
+    if not np.issubdtype(images.dtype, np.floating):
+        raise TypeError(
+            f"images must be a float array (scale them first with "
+            f"scale_images); got dtype {images.dtype}"
+        )
+    if not np.isfinite(stddev) or stddev < 0:
+        raise ValueError(f"stddev must be a finite number >= 0; got {stddev!r}")
+    if clip_range is not None and (
+        len(clip_range) != 2 or not clip_range[0] < clip_range[1]
+    ):
+        raise ValueError(
+            f"clip_range must be None or a pair (low, high) with low < high; "
+            f"got {clip_range!r}"
+        )
+    rng = np.random.default_rng(seed)
+    noisy = images + rng.normal(0.0, stddev, size=images.shape)
+    if clip_range is not None:
+        noisy = np.clip(noisy, clip_range[0], clip_range[1])
+    return noisy.astype(np.float32)
+
+
+def make_3d_toy_data(
+    n_samples: int = 200, *, noise: float = 0.1, seed: int = 42
+) -> np.ndarray:
+    """Make a centred 3-D point cloud that lies close to a tilted plane.
+
+    The points follow a curved band (an arc) on a plane tilted in 3-D space,
+    with Gaussian noise off the plane: a linear autoencoder with a 2-D
+    bottleneck should find that plane. Taught in
+    ``notebooks/01_linear_autoencoder_pca.ipynb``.
+
+    Args:
+        n_samples: Number of points (>= 3).
+        noise: Standard deviation scale of the noise (>= 0).
+        seed: Seed of the random generator.
+
+    Returns:
+        A float32 array of shape (n_samples, 3) with zero column means.
+
+    Raises:
+        ValueError: If ``n_samples`` < 3 or ``noise`` < 0.
+
+    Example:
+        >>> make_3d_toy_data(100).shape
+        (100, 3)
+    """
+    _check_count("n_samples", n_samples, 3, 10_000_000)
+    if not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite number >= 0; got {noise!r}")
+    rng = np.random.default_rng(seed)
+    angles = (rng.random(n_samples) ** 3 + 0.5) * 2 * np.pi
+    data = np.empty((n_samples, 3))
+    data[:, 0] = np.cos(angles) + np.sin(angles) / 2
+    data[:, 0] += noise * rng.standard_normal(n_samples) / 2
+    data[:, 1] = np.sin(angles) * 0.7 + noise * rng.standard_normal(n_samples) / 2
+    data[:, 2] = data[:, 0] * 0.1 + data[:, 1] * 0.3
+    data[:, 2] += noise * rng.standard_normal(n_samples)
+    data -= data.mean(axis=0)
+    return data.astype(np.float32)
+
+
+def make_dataset(
+    x: np.ndarray,
+    y: np.ndarray | None = None,
+    *,
+    batch_size: int = 128,
+    shuffle: bool = True,
+    seed: int = 42,
+    cache: bool = True,
+    drop_remainder: bool = False,
+):
+    """Build a ``tf.data`` pipeline: cache, shuffle, batch, prefetch.
+
+    For an autoencoder pass the images as both ``x`` and ``y``; for a GAN or a
+    VAE with its own ``train_step`` pass only ``x``.
+
+    Args:
+        x: Inputs, first axis = examples.
+        y: Targets with the same number of examples, or None.
+        batch_size: Examples per batch (>= 1).
+        shuffle: Reshuffle every epoch (with ``seed``).
+        seed: Shuffle seed.
+        cache: Keep the examples in memory after the first epoch.
+        drop_remainder: Drop the last, smaller batch (GANs whose code assumes
+            full batches).
+
+    Returns:
+        A ``tf.data.Dataset`` of batches (``x`` or ``(x, y)`` tuples).
+
+    Raises:
+        ValueError: If the lengths of ``x`` and ``y`` differ, ``x`` is empty or
+            ``batch_size`` < 1.
+
+    Example:
+        >>> images = np.zeros((10, 28, 28), dtype=np.float32)
+        >>> batches = make_dataset(images, images, batch_size=4)
+        >>> [int(b[0].shape[0]) for b in batches]
+        [4, 4, 2]
+    """
+    import tensorflow as tf
+
+    x = np.asarray(x)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"x must hold at least one example; got shape {x.shape}")
+    _check_count("batch_size", batch_size, 1, 1_000_000)
+    if y is not None:
+        y = np.asarray(y)
+        if y.ndim == 0 or len(y) != len(x):
+            raise ValueError(
+                f"y must have as many examples as x ({len(x)}); got shape {y.shape}"
+            )
+        dataset = tf.data.Dataset.from_tensor_slices((x, y))
+    else:
+        dataset = tf.data.Dataset.from_tensor_slices(x)
+    if cache:
+        dataset = dataset.cache()
+    if shuffle:
+        dataset = dataset.shuffle(
+            min(len(x), 10_000), seed=seed, reshuffle_each_iteration=True
+        )
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def class_examples(
+    images: np.ndarray,
+    labels: np.ndarray,
+    per_class: int,
+    classes: Sequence[int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pick the first ``per_class`` images of each class, class by class.
+
+    Args:
+        images: Images, first axis = examples.
+        labels: Integer labels of the same length.
+        per_class: Images per class (>= 1).
+        classes: Which classes, in order (default: 0-9).
+
+    Returns:
+        ``(images, labels)`` ordered class by class.
+
+    Raises:
+        ValueError: If lengths differ or a class has fewer than ``per_class``
+            images.
+
+    Example:
+        >>> x = np.arange(6).reshape(6, 1); y = np.array([0, 1, 0, 1, 0, 1])
+        >>> class_examples(x, y, 2, classes=[1, 0])[1]
+        array([1, 1, 0, 0])
+    """
+    images, labels = np.asarray(images), np.asarray(labels)
+    if labels.ndim != 1 or len(labels) != len(images):
+        raise ValueError(
+            f"labels must be 1-D with one label per image ({len(images)}); "
+            f"got shape {labels.shape}"
+        )
+    _check_count("per_class", per_class, 1, len(labels))
+    classes = range(len(CLASS_NAMES)) if classes is None else classes
+    picked = []
+    for label in classes:
+        where = np.flatnonzero(labels == label)[:per_class]
+        if len(where) < per_class:
+            raise ValueError(
+                f"class {label} has {len(where)} image(s), fewer than "
+                f"per_class={per_class}"
+            )
+        picked.append(where)
+    order = np.concatenate(picked)
+    return images[order], labels[order]
