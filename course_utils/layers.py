@@ -1,0 +1,133 @@
+"""Reusable Keras layers and regularizers, registered for ``.keras`` files.
+
+Each one is taught inline first in the notebook named in its docstring; later
+notebooks import it from here.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+_PACKAGE = "course_utils"
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class DenseTranspose(keras.layers.Layer):
+    """A dense layer that reuses the transposed kernel of another Dense layer.
+
+    Tying a decoder layer to its mirror encoder layer halves the number of
+    weights of a symmetric autoencoder. The layer owns only its bias. Taught
+    in ``notebooks/02_stacked_autoencoders.ipynb``.
+
+    Args:
+        dense: The ``keras.layers.Dense`` layer whose kernel (shape
+            ``(n_in, n_out)``) is reused as ``kernel.T``; the output of this
+            layer has ``n_in`` units.
+        activation: Activation function (name or callable).
+        **kwargs: Base layer arguments (``name``, ``dtype``...).
+
+    Call arguments:
+        inputs: A tensor of shape ``(batch, n_out)``.
+
+    Example:
+        >>> dense = keras.layers.Dense(30)
+        >>> codings = dense(keras.ops.ones((2, 100)))
+        >>> DenseTranspose(dense, activation="sigmoid")(codings).shape
+        (2, 100)
+    """
+
+    def __init__(self, dense: keras.layers.Dense, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(dense, keras.layers.Dense):
+            raise TypeError(
+                f"dense must be a keras.layers.Dense layer; got {type(dense).__name__}"
+            )
+        self.dense = dense
+        self.activation = keras.activations.get(activation)
+
+    def build(self, input_shape):
+        if not self.dense.built:
+            raise ValueError(
+                f"dense layer {self.dense.name!r} must be built (called once) "
+                "before the DenseTranspose that reuses its kernel"
+            )
+        n_out = self.dense.kernel.shape[1]
+        if input_shape[-1] is not None and input_shape[-1] != n_out:
+            raise ValueError(
+                f"inputs must have {n_out} features (the units of "
+                f"{self.dense.name!r}); got shape {tuple(input_shape)}"
+            )
+        self.bias = self.add_weight(
+            name="bias", shape=(self.dense.kernel.shape[0],), initializer="zeros"
+        )
+
+    def call(self, inputs):
+        outputs = ops.matmul(inputs, ops.transpose(self.dense.kernel)) + self.bias
+        return self.activation(outputs)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.dense.kernel.shape[0])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "dense": keras.saving.serialize_keras_object(self.dense),
+                "activation": keras.activations.serialize(self.activation),
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["dense"] = keras.saving.deserialize_keras_object(config["dense"])
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class KLSparsityRegularizer(keras.regularizers.Regularizer):
+    """Activity regularizer pushing each unit's mean activation to a target.
+
+    For activations in (0, 1) (sigmoid units), the mean activation ``q_j`` of
+    unit ``j`` over the batch is compared with the target ``p`` by the KL
+    divergence of two Bernoulli distributions::
+
+        penalty = weight * sum_j [p log(p / q_j) + (1 - p) log((1 - p) / (1 - q_j))]
+
+    Unlike an L1 penalty it stops pushing once a unit is at the target. Taught
+    in ``notebooks/04_denoising_sparse_autoencoders.ipynb``.
+
+    Args:
+        weight: Weight of the penalty in the loss (>= 0).
+        target: Target mean activation, strictly between 0 and 1.
+
+    Example:
+        >>> regularizer = KLSparsityRegularizer(weight=0.05, target=0.1)
+        >>> float(regularizer(keras.ops.full((4, 3), 0.1)))
+        0.0
+    """
+
+    def __init__(self, weight: float = 0.05, target: float = 0.1):
+        if not weight >= 0:
+            raise ValueError(f"weight must be >= 0; got {weight!r}")
+        if not 0 < target < 1:
+            raise ValueError(
+                f"target must be a mean activation strictly between 0 and 1; "
+                f"got {target!r}"
+            )
+        self.weight = float(weight)
+        self.target = float(target)
+
+    def __call__(self, inputs):
+        epsilon = keras.config.epsilon()
+        mean_activities = ops.clip(ops.mean(inputs, axis=0), epsilon, 1 - epsilon)
+        p = self.target
+        kl = p * ops.log(p / mean_activities) + (1 - p) * ops.log(
+            (1 - p) / (1 - mean_activities)
+        )
+        return self.weight * ops.sum(kl)
+
+    def get_config(self):
+        return {"weight": self.weight, "target": self.target}

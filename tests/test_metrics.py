@@ -1,0 +1,682 @@
+"""Tests for course_utils.metrics (PCA, principal angles, errors, ROC/AUC)."""
+
+import dataclasses
+import doctest
+
+import numpy as np
+import pytest
+
+from course_utils import metrics
+
+# --------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------
+
+
+def rotation_about_axis(axis, angle):
+    """Rodrigues' rotation matrix of ``angle`` radians about ``axis`` in R^3."""
+    axis = np.asarray(axis, dtype=np.float64)
+    axis = axis / np.linalg.norm(axis)
+    cross = np.array(
+        [[0.0, -axis[2], axis[1]], [axis[2], 0.0, -axis[0]], [-axis[1], axis[0], 0.0]]
+    )
+    return np.eye(3) + np.sin(angle) * cross + (1.0 - np.cos(angle)) * cross @ cross
+
+
+def data_with_known_covariance(rng, n_samples, mean, stds, rotation):
+    """Samples whose sample mean and covariance are exactly the ones given.
+
+    The sample covariance (N - 1 denominator) is rotation @ diag(stds**2) @
+    rotation.T, so the principal axes are the columns of ``rotation``.
+    """
+    n_features = len(stds)
+    raw = rng.normal(size=(n_samples, n_features))
+    raw -= raw.mean(axis=0)
+    covariance = raw.T @ raw / (n_samples - 1)
+    whitened = raw @ np.linalg.inv(np.linalg.cholesky(covariance)).T
+    return whitened * np.asarray(stds) @ rotation.T + np.asarray(mean)
+
+
+def mann_whitney_auc(labels, scores):
+    labels = np.asarray(labels)
+    scores = np.asarray(scores, dtype=np.float64)
+    positives = scores[labels == 1][:, np.newaxis]
+    negatives = scores[labels == 0][np.newaxis, :]
+    wins = np.count_nonzero(positives > negatives)
+    ties = np.count_nonzero(positives == negatives)
+    return (wins + 0.5 * ties) / (positives.size * negatives.size)
+
+
+PLANE_XY = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+
+
+def test_docstring_examples_run():
+    result = doctest.testmod(metrics, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+# --------------------------------------------------------------------------
+# principal_angles
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("angle_degrees", [0.5, 10.0, 30.0, 45.0, 60.0, 89.0])
+def test_principal_angles_plane_rotated_about_axis_inside_it(angle_degrees):
+    # Rotating the xy plane about the x axis (inside the plane) keeps x and
+    # tilts y: one angle 0, one angle equal to the rotation.
+    rotation = rotation_about_axis([1.0, 0.0, 0.0], np.radians(angle_degrees))
+    angles = metrics.principal_angles(PLANE_XY, rotation @ PLANE_XY)
+    np.testing.assert_allclose(angles, [0.0, angle_degrees], atol=1e-9)
+
+
+def test_principal_angles_plane_rotated_about_its_normal_is_unchanged():
+    # The z axis is outside the xy plane (its normal): the plane maps to itself.
+    rotation = rotation_about_axis([0.0, 0.0, 1.0], np.radians(37.0))
+    angles = metrics.principal_angles(PLANE_XY, rotation @ PLANE_XY)
+    np.testing.assert_allclose(angles, [0.0, 0.0], atol=1e-9)
+
+
+def test_principal_angles_plane_rotated_about_oblique_axis():
+    # Rotating about an axis outside the plane and not normal to it: the
+    # angles are those between the normals and the intersection line (0).
+    rotation = rotation_about_axis([1.0, 0.0, 1.0], np.radians(50.0))
+    rotated = rotation @ PLANE_XY
+    normal = rotation @ np.array([0.0, 0.0, 1.0])
+    expected = np.degrees(np.arccos(abs(normal[2])))
+    angles = metrics.principal_angles(PLANE_XY, rotated)
+    np.testing.assert_allclose(angles, [0.0, expected], atol=1e-9)
+
+
+def test_principal_angles_two_independent_rotations_in_r4():
+    first, second = np.radians(20.0), np.radians(70.0)
+    basis_a = np.eye(4)[:, :2]
+    basis_b = np.array(
+        [
+            [np.cos(second), 0.0],
+            [0.0, np.cos(first)],
+            [np.sin(second), 0.0],
+            [0.0, np.sin(first)],
+        ]
+    )
+    angles = metrics.principal_angles(basis_a, basis_b)
+    np.testing.assert_allclose(angles, [20.0, 70.0], atol=1e-9)
+    np.testing.assert_allclose(
+        metrics.principal_angles(basis_a, basis_b, degrees=False),
+        [first, second],
+        atol=1e-12,
+    )
+
+
+def test_principal_angles_identical_subspaces_are_zero():
+    basis = np.random.default_rng(0).normal(size=(10, 3))
+    np.testing.assert_allclose(metrics.principal_angles(basis, basis), 0.0, atol=1e-9)
+
+
+def test_principal_angles_orthogonal_subspaces_are_ninety():
+    identity = np.eye(5)
+    angles = metrics.principal_angles(identity[:, :2], identity[:, 2:5])
+    np.testing.assert_allclose(angles, [90.0, 90.0], atol=1e-9)
+
+
+def test_principal_angles_non_orthonormal_bases_of_the_same_space():
+    rng = np.random.default_rng(1)
+    basis = rng.normal(size=(8, 3))
+    mixing = rng.normal(size=(3, 3)) + 3.0 * np.eye(3)  # invertible
+    angles = metrics.principal_angles(basis, basis @ mixing * 100.0)
+    np.testing.assert_allclose(angles, 0.0, atol=1e-7)
+
+
+def test_principal_angles_small_angle_is_accurate():
+    angle = 1e-9
+    basis_b = np.array([[np.cos(angle)], [np.sin(angle)]])
+    result = metrics.principal_angles([[1.0], [0.0]], basis_b, degrees=False)
+    np.testing.assert_allclose(result, [angle], rtol=1e-6)
+
+
+def test_principal_angles_different_dimensions():
+    rng = np.random.default_rng(2)
+    plane = rng.normal(size=(6, 2))
+    line_inside = plane @ np.array([[2.0], [-1.0]])
+    space = np.concatenate([plane, rng.normal(size=(6, 2))], axis=1)
+    assert metrics.principal_angles(line_inside, plane).shape == (1,)
+    np.testing.assert_allclose(
+        metrics.principal_angles(line_inside, plane), [0.0], atol=1e-7
+    )
+    np.testing.assert_allclose(
+        metrics.principal_angles(plane, space), [0.0, 0.0], atol=1e-7
+    )
+    np.testing.assert_allclose(
+        metrics.principal_angles(np.eye(3)[:, 2:], PLANE_XY), [90.0], atol=1e-9
+    )
+
+
+def test_principal_angles_symmetric_sorted_and_in_range():
+    rng = np.random.default_rng(3)
+    basis_a, basis_b = rng.normal(size=(7, 3)), rng.normal(size=(7, 4))
+    forward = metrics.principal_angles(basis_a, basis_b)
+    backward = metrics.principal_angles(basis_b, basis_a)
+    np.testing.assert_allclose(forward, backward, atol=1e-9)
+    assert forward.shape == (3,)
+    assert forward.dtype == np.float64
+    assert np.all(np.diff(forward) >= 0.0)
+    assert np.all((forward >= 0.0) & (forward <= 90.0))
+
+
+def test_principal_angles_matches_cosine_definition():
+    rng = np.random.default_rng(4)
+    basis_a, basis_b = rng.normal(size=(9, 3)), rng.normal(size=(9, 3))
+    q_a, _ = np.linalg.qr(basis_a)
+    q_b, _ = np.linalg.qr(basis_b)
+    cosines = np.linalg.svd(q_a.T @ q_b, compute_uv=False)
+    expected = np.degrees(np.arccos(np.clip(cosines, -1.0, 1.0)))
+    np.testing.assert_allclose(
+        metrics.principal_angles(basis_a, basis_b), expected, atol=1e-6
+    )
+
+
+def test_principal_angles_accepts_lists_and_tensors():
+    tf = pytest.importorskip("tensorflow")
+    rotation = rotation_about_axis([1.0, 0.0, 0.0], np.radians(25.0))
+    angles = metrics.principal_angles(
+        PLANE_XY.tolist(), tf.constant(rotation @ PLANE_XY, dtype=tf.float32)
+    )
+    np.testing.assert_allclose(angles, [0.0, 25.0], atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("basis", "match"),
+    [
+        (np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]]), "basis_a.*rank 1"),
+        (np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]]), "basis_a.*rank 1"),
+        (np.zeros((3, 1)), "basis_a.*rank 0"),
+        (np.eye(3, 4), "basis_a.*rank 3 < 4"),
+    ],
+)
+def test_principal_angles_rank_deficient_raises(basis, match):
+    with pytest.raises(ValueError, match=match):
+        metrics.principal_angles(basis, PLANE_XY)
+
+
+def test_principal_angles_rank_deficient_second_basis_raises():
+    with pytest.raises(ValueError, match="basis_b.*linearly independent"):
+        metrics.principal_angles(PLANE_XY, [[1.0, 1.0], [1.0, 1.0], [0.0, 0.0]])
+
+
+@pytest.mark.parametrize(
+    ("basis_a", "basis_b", "error", "match"),
+    [
+        (np.ones(3), PLANE_XY, ValueError, r"basis_a must be a 2-D.*shape \(3,\)"),
+        (PLANE_XY, np.ones((3, 2, 1)), ValueError, r"basis_b must be a 2-D"),
+        (np.ones((3, 0)), PLANE_XY, ValueError, "basis_a must have at least one"),
+        (PLANE_XY, np.eye(4)[:, :2], ValueError, "basis_a and basis_b.*3 rows.*4 rows"),
+        ([[np.nan], [1.0], [0.0]], PLANE_XY, ValueError, "basis_a.*finite"),
+        (PLANE_XY, [[np.inf], [1.0], [0.0]], ValueError, "basis_b.*finite"),
+        ([["a"], ["b"], ["c"]], PLANE_XY, TypeError, "basis_a must hold"),
+        (PLANE_XY, [[1.0, 2.0], [3.0]], TypeError, "basis_b must be convertible"),
+        (PLANE_XY.astype(bool), PLANE_XY, TypeError, "basis_a.*dtype bool"),
+    ],
+)
+def test_principal_angles_bad_input(basis_a, basis_b, error, match):
+    with pytest.raises(error, match=match):
+        metrics.principal_angles(basis_a, basis_b)
+
+
+def test_principal_angles_degrees_must_be_bool():
+    with pytest.raises(TypeError, match="degrees must be True or False.*'yes'"):
+        metrics.principal_angles(PLANE_XY, PLANE_XY, degrees="yes")
+
+
+# --------------------------------------------------------------------------
+# fit_pca and PCAResult
+# --------------------------------------------------------------------------
+
+
+def test_fit_pca_recovers_known_axes_and_variances():
+    rng = np.random.default_rng(10)
+    rotation = rotation_about_axis([1.0, 2.0, 3.0], np.radians(40.0))
+    stds = np.array([3.0, 1.5, 0.5])
+    mean = np.array([1.0, -2.0, 5.0])
+    data = data_with_known_covariance(rng, 500, mean, stds, rotation)
+
+    pca = metrics.fit_pca(data, n_components=3)
+
+    np.testing.assert_allclose(pca.mean, mean, atol=1e-12)
+    np.testing.assert_allclose(pca.explained_variance, stds**2, rtol=1e-10)
+    np.testing.assert_allclose(
+        pca.explained_variance_ratio, stds**2 / np.sum(stds**2), rtol=1e-10
+    )
+    # Each component is a column of the rotation, up to sign.
+    np.testing.assert_allclose(np.abs(pca.components @ rotation), np.eye(3), atol=1e-9)
+    assert pca.n_components == 3
+    assert pca.n_features == 3
+    assert pca.feature_shape == (3,)
+
+
+def test_fit_pca_subspace_of_two_components_matches_true_plane():
+    rng = np.random.default_rng(11)
+    rotation = rotation_about_axis([0.0, 1.0, 1.0], np.radians(30.0))
+    data = data_with_known_covariance(rng, 300, [0, 0, 0], [2.0, 1.0, 0.1], rotation)
+    pca = metrics.fit_pca(data, 2)
+    angles = metrics.principal_angles(pca.components.T, rotation[:, :2])
+    np.testing.assert_allclose(angles, [0.0, 0.0], atol=1e-7)
+
+
+@pytest.mark.parametrize("shape", [(40, 6), (6, 40), (200, 5, 3), (30, 4, 4, 2)])
+def test_fit_pca_components_orthonormal_and_sorted(shape):
+    data = np.random.default_rng(12).normal(size=shape)
+    n_features = int(np.prod(shape[1:]))
+    n_components = min(shape[0], n_features) - 1
+    pca = metrics.fit_pca(data, n_components)
+    assert pca.components.shape == (n_components, n_features)
+    assert pca.mean.shape == (n_features,)
+    assert pca.explained_variance.shape == (n_components,)
+    assert pca.explained_variance_ratio.shape == (n_components,)
+    np.testing.assert_allclose(
+        pca.components @ pca.components.T, np.eye(n_components), atol=1e-10
+    )
+    assert np.all(np.diff(pca.explained_variance) <= 1e-12)
+    assert np.sum(pca.explained_variance_ratio) <= 1.0 + 1e-12
+
+
+@pytest.mark.parametrize("shape", [(12, 30), (300, 8)], ids=["svd", "covariance"])
+def test_fit_pca_matches_direct_svd(shape):
+    data = np.random.default_rng(13).normal(size=shape) * np.arange(1, shape[1] + 1)
+    n_components = 5
+    centred = data - data.mean(axis=0)
+    _, singular_values, right_vectors = np.linalg.svd(centred, full_matrices=False)
+
+    pca = metrics.fit_pca(data, n_components)
+
+    np.testing.assert_allclose(pca.mean, data.mean(axis=0), atol=1e-12)
+    np.testing.assert_allclose(
+        pca.explained_variance,
+        singular_values[:n_components] ** 2 / (shape[0] - 1),
+        rtol=1e-8,
+    )
+    np.testing.assert_allclose(
+        pca.explained_variance_ratio,
+        singular_values[:n_components] ** 2 / np.sum(singular_values**2),
+        rtol=1e-8,
+    )
+    # Same axes up to sign.
+    np.testing.assert_allclose(
+        np.abs(np.sum(pca.components * right_vectors[:n_components], axis=1)),
+        1.0,
+        atol=1e-8,
+    )
+    np.testing.assert_allclose(
+        pca.transform(data),
+        centred @ pca.components.T,
+        atol=1e-10,
+    )
+
+
+def test_fit_pca_sign_convention():
+    data = np.random.default_rng(14).normal(size=(50, 6))
+    pca = metrics.fit_pca(data, 4)
+    largest = np.argmax(np.abs(pca.components), axis=1)
+    assert np.all(pca.components[np.arange(4), largest] > 0.0)
+    flipped = metrics.fit_pca(-data, 4)
+    np.testing.assert_allclose(flipped.components, pca.components, atol=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(20, 5), (8, 3, 4), (6, 2, 2, 3), (300, 4, 2)])
+def test_fit_pca_full_reconstruction_is_exact(shape):
+    data = np.random.default_rng(15).normal(size=shape)
+    n_components = min(shape[0], int(np.prod(shape[1:])))
+    pca = metrics.fit_pca(data, n_components)
+    reconstructed = pca.reconstruct(data)
+    assert reconstructed.shape == data.shape
+    np.testing.assert_allclose(reconstructed, data, atol=1e-9)
+    if n_components == pca.n_features:
+        np.testing.assert_allclose(np.sum(pca.explained_variance_ratio), 1.0)
+
+
+def test_fit_pca_reconstruction_error_decreases_with_components():
+    rng = np.random.default_rng(16)
+    data = rng.normal(size=(200, 10)) * np.linspace(3.0, 0.1, 10)
+    errors = [
+        metrics.reconstruction_error(data, metrics.fit_pca(data, k).reconstruct(data))
+        for k in range(1, 11)
+    ]
+    assert np.all(np.diff(errors) < 0.0)
+    assert errors[-1] < 1e-20
+
+
+def test_fit_pca_reconstruction_error_equals_discarded_variance():
+    rng = np.random.default_rng(17)
+    data = rng.normal(size=(400, 6)) * np.array([5.0, 4.0, 3.0, 2.0, 1.0, 0.5])
+    full = metrics.fit_pca(data, 6)
+    pca = metrics.fit_pca(data, 2)
+    error = metrics.reconstruction_error(data, pca.reconstruct(data))
+    discarded = np.sum(full.explained_variance[2:])
+    np.testing.assert_allclose(error * 6 * 400 / 399, discarded, rtol=1e-9)
+
+
+def test_pca_images_transform_inverse_and_flat_input():
+    images = np.random.default_rng(18).random((50, 4, 5, 1)).astype(np.float32)
+    pca = metrics.fit_pca(images, 7)
+    assert pca.feature_shape == (4, 5, 1)
+    assert pca.components.shape == (7, 20)
+
+    codes = pca.transform(images)
+    assert codes.shape == (50, 7)
+    np.testing.assert_allclose(pca.transform(images.reshape(50, 20)), codes)
+
+    decoded = pca.inverse_transform(codes)
+    assert decoded.shape == (50, 4, 5, 1)
+    np.testing.assert_allclose(decoded, pca.reconstruct(images), atol=1e-12)
+    assert pca.reconstruct(images.reshape(50, 20)).shape == (50, 20)
+
+
+def test_pca_codes_of_training_data_have_explained_variance():
+    data = np.random.default_rng(19).normal(size=(100, 8))
+    pca = metrics.fit_pca(data, 3)
+    codes = pca.transform(data)
+    np.testing.assert_allclose(codes.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(codes.var(axis=0, ddof=1), pca.explained_variance)
+
+
+def test_fit_pca_accepts_integer_images_and_tensors():
+    tf = pytest.importorskip("tensorflow")
+    images = np.random.default_rng(20).integers(0, 256, size=(30, 3, 3), dtype=np.uint8)
+    from_uint8 = metrics.fit_pca(images, 4)
+    from_tensor = metrics.fit_pca(tf.constant(images.astype(np.float32)), 4)
+    np.testing.assert_allclose(from_uint8.components, from_tensor.components, atol=1e-6)
+    np.testing.assert_allclose(from_uint8.mean, images.reshape(30, 9).mean(axis=0))
+
+
+def test_pca_result_is_frozen_and_read_only():
+    pca = metrics.fit_pca(np.random.default_rng(21).normal(size=(10, 3)), 2)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        pca.mean = np.zeros(3)
+    with pytest.raises(ValueError, match="read-only"):
+        pca.components[0, 0] = 1.0
+
+
+@pytest.mark.parametrize(
+    ("data", "n_components", "error", "match"),
+    [
+        (np.ones(5), 1, ValueError, r"data must be a 2-D.*shape \(5,\)"),
+        (np.ones((2, 2, 2, 2, 2)), 1, ValueError, r"data must be.*\(2, 2, 2, 2, 2\)"),
+        (np.ones((0, 3)), 1, ValueError, "data must not be empty"),
+        (np.ones((1, 3)), 1, ValueError, "data must hold at least 2 samples"),
+        ([[1.0, np.nan], [0.0, 1.0]], 1, ValueError, "data must contain only finite"),
+        ([["a", "b"], ["c", "d"]], 1, TypeError, "data must hold integers or floats"),
+        (np.ones((4, 3)), 1, ValueError, "data must vary"),
+        (np.eye(4), 0, ValueError, r"n_components must be between 1 and.*got 0"),
+        (np.eye(4)[:3], 4, ValueError, r"n_components.*min\(3, 4\) = 3; got 4"),
+        (np.eye(4), -1, ValueError, "n_components.*got -1"),
+        (np.eye(4), 2.0, TypeError, "n_components must be an int; got 2.0"),
+        (np.eye(4), True, TypeError, "n_components must be an int; got True"),
+        (np.eye(4), None, TypeError, "n_components must be an int; got None"),
+    ],
+)
+def test_fit_pca_bad_input(data, n_components, error, match):
+    with pytest.raises(error, match=match):
+        metrics.fit_pca(data, n_components)
+
+
+def test_fit_pca_accepts_numpy_integer_n_components():
+    pca = metrics.fit_pca(np.random.default_rng(23).normal(size=(10, 4)), np.int64(2))
+    assert pca.n_components == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (np.ones((3, 7)), r"data must have shape \(N, 6\) or \(N, 2, 3\).*\(3, 7\)"),
+        (np.ones((3, 3, 2)), r"data must have shape .*\(3, 3, 2\)"),
+        (np.ones(6), r"data must be a 2-D"),
+        (np.full((2, 6), np.inf), "data must contain only finite"),
+    ],
+)
+def test_pca_transform_and_reconstruct_bad_input(data, match):
+    pca = metrics.fit_pca(np.random.default_rng(24).normal(size=(10, 2, 3)), 2)
+    with pytest.raises(ValueError, match=match):
+        pca.transform(data)
+    with pytest.raises(ValueError, match=match):
+        pca.reconstruct(data)
+
+
+@pytest.mark.parametrize(
+    ("codes", "error", "match"),
+    [
+        (np.ones((4, 3)), ValueError, r"codes must have shape \(N, 2\).*\(4, 3\)"),
+        (np.ones(2), ValueError, r"codes must have shape \(N, 2\).*\(2,\)"),
+        (np.ones((0, 2)), ValueError, r"codes must have shape.*\(0, 2\)"),
+        ([[np.nan, 1.0]], ValueError, "codes must contain only finite"),
+        ([["a", "b"]], TypeError, "codes must hold"),
+    ],
+)
+def test_pca_inverse_transform_bad_input(codes, error, match):
+    pca = metrics.fit_pca(np.random.default_rng(25).normal(size=(10, 5)), 2)
+    with pytest.raises(error, match=match):
+        pca.inverse_transform(codes)
+
+
+# --------------------------------------------------------------------------
+# reconstruction_error
+# --------------------------------------------------------------------------
+
+
+def test_reconstruction_error_by_hand():
+    originals = np.array([[[0.0, 1.0], [1.0, 0.0]], [[1.0, 1.0], [1.0, 1.0]]])
+    reconstructions = np.array([[[0.0, 0.5], [1.0, 1.0]], [[1.0, 1.0], [1.0, 0.0]]])
+    # Image 0: (0 + 0.25 + 0 + 1) / 4 = 0.3125; image 1: (0 + 0 + 0 + 1) / 4 = 0.25.
+    per_image = metrics.reconstruction_error(
+        originals, reconstructions, reduction="none"
+    )
+    np.testing.assert_allclose(per_image, [0.3125, 0.25])
+    assert per_image.shape == (2,)
+    mean = metrics.reconstruction_error(originals, reconstructions)
+    assert isinstance(mean, float)
+    assert mean == pytest.approx(0.28125)
+
+
+def test_reconstruction_error_identical_is_zero_and_symmetric():
+    rng = np.random.default_rng(30)
+    first, second = rng.random((5, 4, 4, 1)), rng.random((5, 4, 4, 1))
+    assert metrics.reconstruction_error(first, first) == 0.0
+    assert metrics.reconstruction_error(first, second) == pytest.approx(
+        metrics.reconstruction_error(second, first)
+    )
+    per_image = metrics.reconstruction_error(first, second, reduction="none")
+    np.testing.assert_allclose(
+        per_image, np.mean((first - second) ** 2, axis=(1, 2, 3)), rtol=1e-12
+    )
+    assert np.mean(per_image) == pytest.approx(
+        metrics.reconstruction_error(first, second)
+    )
+
+
+def test_reconstruction_error_uint8_does_not_overflow():
+    originals = np.array([[0, 255]], dtype=np.uint8)
+    reconstructions = np.array([[255, 0]], dtype=np.uint8)
+    assert metrics.reconstruction_error(originals, reconstructions) == 255.0**2
+
+
+def test_reconstruction_error_accepts_tensors():
+    tf = pytest.importorskip("tensorflow")
+    originals = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    reconstructions = tf.constant([[1.0, 1.0], [3.0, 2.0]])
+    np.testing.assert_allclose(
+        metrics.reconstruction_error(originals, reconstructions, reduction="none"),
+        [0.5, 2.0],
+    )
+
+
+@pytest.mark.parametrize(
+    ("originals", "reconstructions", "kwargs", "error", "match"),
+    [
+        (
+            np.ones((2, 3)),
+            np.ones((2, 4)),
+            {},
+            ValueError,
+            r"originals and reconstructions.*\(2, 3\).*\(2, 4\)",
+        ),
+        (
+            np.ones((2, 28, 28)),
+            np.ones((2, 28, 28, 1)),
+            {},
+            ValueError,
+            "exactly the same shape",
+        ),
+        (np.ones(3), np.ones(3), {}, ValueError, r"originals must be.*shape \(3,\)"),
+        (np.ones((2, 2)), np.ones(()), {}, ValueError, r"reconstructions must be"),
+        (np.ones((0, 3)), np.ones((0, 3)), {}, ValueError, "originals must be a non"),
+        ([[np.nan]], [[1.0]], {}, ValueError, "originals must contain only finite"),
+        ([[1.0]], [[np.inf]], {}, ValueError, "reconstructions must contain only"),
+        ([["a"]], [[1.0]], {}, TypeError, "originals must hold"),
+        (
+            np.ones((2, 2)),
+            np.ones((2, 2)),
+            {"reduction": "sum"},
+            ValueError,
+            r"reduction must be one of \('mean', 'none'\); got 'sum'",
+        ),
+        (
+            np.ones((2, 2)),
+            np.ones((2, 2)),
+            {"reduction": None},
+            TypeError,
+            "reduction must be one of.*got None",
+        ),
+    ],
+)
+def test_reconstruction_error_bad_input(
+    originals, reconstructions, kwargs, error, match
+):
+    with pytest.raises(error, match=match):
+        metrics.reconstruction_error(originals, reconstructions, **kwargs)
+
+
+# --------------------------------------------------------------------------
+# roc_curve and roc_auc
+# --------------------------------------------------------------------------
+
+
+def test_roc_curve_hand_computed_with_ties():
+    labels = [0, 1, 0, 1, 1, 0]
+    scores = [0.1, 0.9, 0.5, 0.5, 0.3, 0.3]
+    # Thresholds 0.9, 0.5, 0.3, 0.1; positives 3, negatives 3.
+    # >= 0.9: tp 1, fp 0; >= 0.5: tp 2, fp 1; >= 0.3: tp 3, fp 2; >= 0.1: 3, 3.
+    fpr, tpr, thresholds = metrics.roc_curve(labels, scores)
+    np.testing.assert_allclose(fpr, [0.0, 0.0, 1 / 3, 2 / 3, 1.0])
+    np.testing.assert_allclose(tpr, [0.0, 1 / 3, 2 / 3, 1.0, 1.0])
+    np.testing.assert_array_equal(thresholds, [np.inf, 0.9, 0.5, 0.3, 0.1])
+    # Trapezoid: 1/3 * (1/3 + 2/3) / 2 + 1/3 * (2/3 + 1) / 2 + 1/3 * 1 = 7/9.
+    assert metrics.roc_auc(labels, scores) == pytest.approx(7 / 9)
+    assert metrics.roc_auc(labels, scores) == pytest.approx(
+        mann_whitney_auc(labels, scores)
+    )
+
+
+def test_roc_curve_order_of_tied_samples_does_not_matter():
+    labels = np.array([1, 0, 1, 0, 0, 1])
+    scores = np.array([2.0, 2.0, 1.0, 1.0, 1.0, 3.0])
+    permutation = np.random.default_rng(40).permutation(labels.size)
+    for left, right in zip(
+        metrics.roc_curve(labels, scores),
+        metrics.roc_curve(labels[permutation], scores[permutation]),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(left, right)
+
+
+def test_roc_curve_all_scores_tied_is_the_diagonal():
+    fpr, tpr, thresholds = metrics.roc_curve([0, 1, 1, 0, 1], [0.7] * 5)
+    np.testing.assert_array_equal(fpr, [0.0, 1.0])
+    np.testing.assert_array_equal(tpr, [0.0, 1.0])
+    np.testing.assert_array_equal(thresholds, [np.inf, 0.7])
+    assert metrics.roc_auc([0, 1, 1, 0, 1], [0.7] * 5) == 0.5
+
+
+def test_roc_auc_perfect_and_reversed():
+    labels = [0, 0, 0, 1, 1]
+    scores = [0.1, 0.2, 0.3, 0.8, 0.9]
+    assert metrics.roc_auc(labels, scores) == 1.0
+    assert metrics.roc_auc(labels, -np.asarray(scores)) == 0.0
+    fpr, tpr, _ = metrics.roc_curve(labels, scores)
+    np.testing.assert_array_equal(fpr, [0.0, 0.0, 0.0, 1 / 3, 2 / 3, 1.0])
+    np.testing.assert_array_equal(tpr, [0.0, 0.5, 1.0, 1.0, 1.0, 1.0])
+
+
+def test_roc_auc_random_scores_is_about_half():
+    rng = np.random.default_rng(41)
+    labels = rng.integers(0, 2, size=20_000)
+    scores = rng.normal(size=20_000)
+    assert metrics.roc_auc(labels, scores) == pytest.approx(0.5, abs=0.02)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_roc_auc_equals_mann_whitney(seed):
+    rng = np.random.default_rng(seed)
+    n_samples = 300
+    labels = rng.integers(0, 2, size=n_samples)
+    # Integer scores make many ties; the shift makes positives score higher.
+    scores = rng.integers(0, 10, size=n_samples) + 2 * labels
+    assert metrics.roc_auc(labels, scores) == pytest.approx(
+        mann_whitney_auc(labels, scores), abs=1e-12
+    )
+    continuous = rng.normal(size=n_samples) + labels
+    assert metrics.roc_auc(labels, continuous) == pytest.approx(
+        mann_whitney_auc(labels, continuous), abs=1e-12
+    )
+
+
+def test_roc_curve_shape_and_monotonicity():
+    rng = np.random.default_rng(42)
+    labels = rng.integers(0, 2, size=500)
+    scores = np.round(rng.normal(size=500), 1)
+    fpr, tpr, thresholds = metrics.roc_curve(labels, scores)
+    assert fpr.shape == tpr.shape == thresholds.shape
+    assert thresholds.size == np.unique(scores).size + 1
+    assert (fpr[0], tpr[0]) == (0.0, 0.0)
+    assert (fpr[-1], tpr[-1]) == (1.0, 1.0)
+    assert np.all(np.diff(fpr) >= 0.0)
+    assert np.all(np.diff(tpr) >= 0.0)
+    assert np.all(np.diff(thresholds) < 0.0)
+    # Each point is the rate of samples scoring at least its threshold.
+    for index in range(1, thresholds.size):
+        flagged = scores >= thresholds[index]
+        assert tpr[index] == pytest.approx(np.mean(flagged[labels == 1]))
+        assert fpr[index] == pytest.approx(np.mean(flagged[labels == 0]))
+
+
+def test_roc_accepts_bool_labels_and_tensors():
+    tf = pytest.importorskip("tensorflow")
+    labels = np.array([False, True, False, True])
+    scores = [0.2, 0.6, 0.4, 0.3]
+    expected = mann_whitney_auc(labels.astype(int), scores)
+    assert metrics.roc_auc(labels, scores) == pytest.approx(expected)
+    assert metrics.roc_auc(
+        tf.constant(labels.astype(np.int32)), tf.constant(scores)
+    ) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("labels", "scores", "error", "match"),
+    [
+        ([0, 1, 2], [0.1, 0.2, 0.3], ValueError, r"labels must contain only 0.*\[2\]"),
+        ([0, 1, 0.5], [0.1, 0.2, 0.3], ValueError, r"labels must contain only.*0\.5"),
+        ([-1, 1], [0.1, 0.2], ValueError, r"labels must contain only.*\[-1\]"),
+        ([1, 1, 1], [0.1, 0.2, 0.3], ValueError, "labels must contain both.*0 zeros"),
+        ([0, 0], [0.1, 0.2], ValueError, "labels must contain both.*0 ones"),
+        ([0, 1], [0.1, 0.2, 0.3], ValueError, "labels and scores.*length 2.*length 3"),
+        ([[0, 1]], [[0.1, 0.2]], ValueError, r"labels must be a 1-D.*\(1, 2\)"),
+        ([0, 1], [[0.1], [0.2]], ValueError, r"scores must be a 1-D.*\(2, 1\)"),
+        (0, 0.1, ValueError, r"labels must be a 1-D.*shape \(\)"),
+        ([0, 1], [0.1, np.nan], ValueError, "scores must contain only finite"),
+        ([0, 1], [np.inf, 0.2], ValueError, "scores must contain only finite"),
+        (["a", "b"], [0.1, 0.2], TypeError, "labels must hold"),
+        ([0, 1], ["high", "low"], TypeError, "scores must hold"),
+    ],
+)
+def test_roc_bad_input(labels, scores, error, match):
+    with pytest.raises(error, match=match):
+        metrics.roc_curve(labels, scores)
+    with pytest.raises(error, match=match):
+        metrics.roc_auc(labels, scores)
