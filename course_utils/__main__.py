@@ -62,9 +62,18 @@ def _environment_python() -> pathlib.Path:
 
 
 def _install_fingerprint(python: pathlib.Path) -> str:
-    """Hash of what decides the installation: pyproject, extras, interpreter."""
+    """Hash of what decides the installation: dependencies, extras, interpreter.
+
+    Only the ``[build-system]`` and ``[project...]`` tables of pyproject.toml
+    count, so that changing a tool setting does not trigger a reinstall.
+    """
     digest = hashlib.sha256()
-    digest.update((REPO_ROOT / "pyproject.toml").read_bytes())
+    keep = False
+    for line in (REPO_ROOT / "pyproject.toml").read_text().splitlines():
+        if line.startswith("["):
+            keep = line.startswith(("[project", "[build-system"))
+        if keep:
+            digest.update(line.encode() + b"\n")
     digest.update(f"{EXTRAS}|{python}|{REPO_ROOT}".encode())
     return digest.hexdigest()
 
@@ -81,7 +90,11 @@ def _ensure_installed(python: pathlib.Path) -> None:
     fingerprint = _install_fingerprint(python)
     if stamp.exists() and stamp.read_text() == fingerprint:
         return
-    print(f"Installing course_utils[{EXTRAS}] into {prefix} ...", flush=True)
+    print(
+        f"Installing course_utils[{EXTRAS}] into {prefix} (the first time this "
+        "downloads TensorFlow, about 600 MB) ...",
+        flush=True,
+    )
     command = [str(python), "-m", "pip", "install", "--upgrade", "pip"]
     subprocess.run(command, check=True)
     command = [str(python), "-m", "pip", "install", "-e", f"{REPO_ROOT}[{EXTRAS}]"]
@@ -104,6 +117,8 @@ def main(argv: list[str]) -> int:
     python = _environment_python()
     _ensure_installed(python)
     if command == "lab":
+        if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
+            extra = ["--allow-root", *extra]  # containers often run as root
         return subprocess.run(
             [str(python), "-m", "jupyterlab", *extra], cwd=REPO_ROOT / "notebooks"
         ).returncode

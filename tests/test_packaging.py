@@ -95,14 +95,6 @@ def test_unknown_attribute_raises_attribute_error():
         course_utils.no_such_module  # noqa: B018
 
 
-def test_bootstrap_without_command_prints_usage():
-    result = subprocess.run(
-        [sys.executable, "-m", "course_utils"], capture_output=True, text=True
-    )
-    assert result.returncode == 2
-    assert "lab" in result.stderr and "test" in result.stderr
-
-
 def test_ruff_is_clean():
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--no-cache", str(ROOT)],
