@@ -195,8 +195,24 @@ def _read_idx(
     return data.reshape((count, *item_shape))
 
 
-@functools.lru_cache(maxsize=4)
 def _read_split(folder: pathlib.Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Read one split, cached until one of its files changes."""
+    files = _SPLITS[split]
+    stamps = tuple(
+        (stat.st_size, stat.st_mtime_ns)
+        for stat in (
+            (folder / files.images).stat(),
+            (folder / files.labels).stat(),
+        )
+    )
+    return _read_split_cached(folder, split, stamps)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_split_cached(
+    folder: pathlib.Path, split: str, stamps: tuple
+) -> tuple[np.ndarray, np.ndarray]:
+    del stamps  # only part of the cache key
     files = _SPLITS[split]
     images = _read_idx(folder / files.images, _IMAGES_MAGIC, files.count, IMAGE_SHAPE)
     labels = _read_idx(folder / files.labels, _LABELS_MAGIC, files.count, ())
@@ -226,11 +242,13 @@ def download_fashion_mnist() -> pathlib.Path:
     import keras
 
     folder = keras_cache_dir()
+    saved_dirs = set()
     for name in FILE_NAMES:
         if (folder / name).is_file():
+            saved_dirs.add(folder)
             continue
         try:
-            keras.utils.get_file(
+            saved = keras.utils.get_file(
                 fname=name,
                 origin=DOWNLOAD_ORIGIN + name,
                 cache_dir=str(folder.parent.parent),
@@ -242,6 +260,15 @@ def download_fashion_mnist() -> pathlib.Path:
                 f"{', '.join(str(d) for d in candidate_dirs())}) and downloading "
                 f"{name} from {DOWNLOAD_ORIGIN} failed: {error}\n{_how_to_fix()}"
             ) from error
+        # Keras falls back to /tmp/.keras when the cache folder is read-only.
+        saved_dirs.add(pathlib.Path(saved).parent)
+    if len(saved_dirs) != 1:
+        raise DatasetError(
+            "the Fashion-MNIST files ended up in different folders "
+            f"({', '.join(sorted(map(str, saved_dirs)))}); move them into one "
+            f"folder and set {DATA_DIR_VARIABLE} to it.\n{_how_to_fix()}"
+        )
+    folder = saved_dirs.pop()
     return folder
 
 
@@ -430,6 +457,19 @@ def load_fashion_mnist(
     return FashionMNIST(**arrays, value_range=value_range, source=folder)
 
 
+def _is_real_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _check_non_negative(name: str, value) -> None:
+    if not _is_real_number(value):
+        raise TypeError(f"{name} must be a number; got {value!r}")
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+
+
 def add_gaussian_noise(
     images: np.ndarray,
     stddev: float,
@@ -450,7 +490,8 @@ def add_gaussian_noise(
         A new float32 array of the same shape.
 
     Raises:
-        TypeError: If ``images`` is not a float array.
+        TypeError: If ``images`` is not a float array or ``stddev`` is not
+            a number.
         ValueError: If ``stddev`` is negative or not finite, or
             ``clip_range`` is not an increasing pair.
 
@@ -465,14 +506,16 @@ def add_gaussian_noise(
             f"images must be a float array (scale them first with "
             f"scale_images); got dtype {images.dtype}"
         )
-    if not np.isfinite(stddev) or stddev < 0:
-        raise ValueError(f"stddev must be a finite number >= 0; got {stddev!r}")
-    if clip_range is not None and (
-        len(clip_range) != 2 or not clip_range[0] < clip_range[1]
+    _check_non_negative("stddev", stddev)
+    if clip_range is not None and not (
+        isinstance(clip_range, (tuple, list))
+        and len(clip_range) == 2
+        and all(_is_real_number(bound) for bound in clip_range)
+        and clip_range[0] < clip_range[1]
     ):
         raise ValueError(
-            f"clip_range must be None or a pair (low, high) with low < high; "
-            f"got {clip_range!r}"
+            f"clip_range must be None or a pair (low, high) of numbers with "
+            f"low < high; got {clip_range!r}"
         )
     rng = np.random.default_rng(seed)
     noisy = images + rng.normal(0.0, stddev, size=images.shape)
@@ -507,8 +550,8 @@ def make_3d_toy_data(
         (100, 3)
     """
     _check_count("n_samples", n_samples, 3, 10_000_000)
-    if not np.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise must be a finite number >= 0; got {noise!r}")
+    _check_non_negative("noise", noise)
+    _check_count("seed", seed, 0, 2**32 - 1)
     rng = np.random.default_rng(seed)
     angles = (rng.random(n_samples) ** 3 + 0.5) * 2 * np.pi
     data = np.empty((n_samples, 3))
@@ -540,7 +583,7 @@ def make_dataset(
         x: Inputs, first axis = examples.
         y: Targets with the same number of examples, or None.
         batch_size: Examples per batch (>= 1).
-        shuffle: Reshuffle every epoch (with ``seed``).
+        shuffle: Reshuffle every epoch (with ``seed``), over the whole set.
         seed: Shuffle seed.
         cache: Keep the examples in memory after the first epoch.
         drop_remainder: Drop the last, smaller batch (GANs whose code assumes
@@ -577,9 +620,7 @@ def make_dataset(
     if cache:
         dataset = dataset.cache()
     if shuffle:
-        dataset = dataset.shuffle(
-            min(len(x), 10_000), seed=seed, reshuffle_each_iteration=True
-        )
+        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     return dataset.prefetch(tf.data.AUTOTUNE)
 

@@ -131,3 +131,57 @@ class KLSparsityRegularizer(keras.regularizers.Regularizer):
 
     def get_config(self):
         return {"weight": self.weight, "target": self.target}
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class Sampling(keras.layers.Layer):
+    """The reparameterization trick: ``z = mu + sigma * eps``, ``eps ~ N(0, I)``.
+
+    The encoder of a variational autoencoder outputs the mean ``mu`` and
+    ``gamma = log(sigma^2)`` of a Gaussian over codings. Sampling ``z``
+    directly would block back-propagation; writing the sample as a
+    deterministic function of ``mu``, ``gamma`` and independent noise ``eps``
+    lets gradients flow to both. Taught in
+    ``notebooks/05_variational_autoencoders.ipynb``.
+
+    Args:
+        seed: Seed of the layer's ``keras.random.SeedGenerator`` (None for a
+            random seed).
+        **kwargs: Base layer arguments (``name``, ``dtype``...).
+
+    Call arguments:
+        inputs: A pair ``(mean, log_var)`` of tensors of the same shape.
+
+    Example:
+        >>> mean, log_var = keras.ops.zeros((2, 3)), keras.ops.zeros((2, 3))
+        >>> Sampling(seed=1)([mean, log_var]).shape
+        (2, 3)
+    """
+
+    def __init__(self, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            raise ValueError(
+                f"inputs must be a pair (mean, log_var); got {type(inputs).__name__}"
+            )
+        mean, log_var = inputs
+        epsilon = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+        return mean + ops.exp(0.5 * log_var) * epsilon
+
+    def compute_output_shape(self, input_shape):
+        mean_shape, log_var_shape = input_shape
+        if tuple(mean_shape) != tuple(log_var_shape):
+            raise ValueError(
+                "mean and log_var must have the same shape; got "
+                f"{tuple(mean_shape)} and {tuple(log_var_shape)}"
+            )
+        return mean_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"seed": self.seed})
+        return config

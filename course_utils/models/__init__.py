@@ -1,8 +1,9 @@
-"""Model builders and Model subclasses: ``autoencoders`` (notebooks 01-04).
+"""Model builders and Model subclasses, one module per family.
 
-Import the submodule you need, e.g. ``cu.models.autoencoders``.
+``autoencoders`` (notebooks 01-04) and ``vae`` (notebook 05); use them as
+``cu.models.autoencoders.build_dense_autoencoder(...)``.
 """
 
-from course_utils.models import autoencoders
+from course_utils.models import autoencoders, vae
 
-__all__ = ["autoencoders"]
+__all__ = ["autoencoders", "vae"]

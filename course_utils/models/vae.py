@@ -1,0 +1,490 @@
+"""Variational autoencoders: the ``VAE`` model and dense / conv builders.
+
+A VAE's encoder outputs the mean ``mu`` and ``gamma = log(sigma^2)`` of a
+Gaussian ``q(z|x)``; a code ``z = mu + sigma * eps`` is sampled (the
+reparameterization trick, :class:`course_utils.layers.Sampling`) and decoded
+into the parameters of ``p(x|z)``. Training minimises the negative evidence
+lower bound (ELBO), per image, in nats::
+
+    loss = reconstruction + beta * KL
+    reconstruction = -log p(x|z)             (summed over pixels)
+    KL = -1/2 * sum_j (1 + gamma_j - mu_j^2 - exp(gamma_j))
+
+With ``beta = 1`` the loss is exactly ``-ELBO``. Taught in
+``notebooks/05_variational_autoencoders.ipynb``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from course_utils import layers as course_layers
+
+_RECONSTRUCTIONS = ("bernoulli", "gaussian")
+
+
+def kl_to_standard_normal(mean, log_var):
+    """KL divergence from ``N(mean, exp(log_var))`` to ``N(0, I)``, per example.
+
+    ``KL = -1/2 * sum_j (1 + log_var_j - mean_j^2 - exp(log_var_j))``, summed
+    over the last axis.
+
+    Args:
+        mean: Tensor of shape (batch, latent_dim).
+        log_var: Tensor of the same shape, ``gamma = log(sigma^2)``.
+
+    Returns:
+        A tensor of shape (batch,), in nats.
+
+    Example:
+        >>> float(kl_to_standard_normal(ops.zeros((1, 2)), ops.zeros((1, 2)))[0])
+        0.0
+    """
+    return -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
+
+
+def bernoulli_nll(images, probabilities):
+    """Negative log-likelihood of images under independent Bernoulli pixels.
+
+    ``-sum_i [x_i log p_i + (1 - x_i) log(1 - p_i)]`` over all pixels, i.e. the
+    binary cross-entropy summed (not averaged) over pixels. Probabilities are
+    clipped to ``[eps, 1 - eps]`` (``keras.config.epsilon()``) for the logs.
+
+    Args:
+        images: Tensor (batch, ...) with values in [0, 1].
+        probabilities: Decoder outputs of the same shape, in [0, 1].
+
+    Returns:
+        A tensor of shape (batch,), in nats.
+
+    Example:
+        >>> x = ops.ones((1, 4)); p = ops.full((1, 4), 0.5)
+        >>> round(float(bernoulli_nll(x, p)[0]), 4)  # 4 * log 2
+        2.7726
+    """
+    epsilon = keras.config.epsilon()
+    p = ops.clip(probabilities, epsilon, 1.0 - epsilon)
+    log_likelihood = images * ops.log(p) + (1.0 - images) * ops.log(1.0 - p)
+    return -ops.sum(ops.reshape(log_likelihood, (ops.shape(images)[0], -1)), axis=-1)
+
+
+def gaussian_nll(images, means, std: float):
+    """Negative log-likelihood under independent Gaussians of fixed std.
+
+    ``sum_i [(x_i - m_i)^2 / (2 std^2) + log(std * sqrt(2 pi))]``: the MSE
+    loss is this up to a scale and a constant, so MSE training assumes
+    Gaussian pixel noise of one fixed standard deviation.
+
+    Args:
+        images: Tensor (batch, ...).
+        means: Decoder outputs of the same shape.
+        std: The fixed standard deviation (> 0).
+
+    Returns:
+        A tensor of shape (batch,), in nats.
+
+    Example:
+        >>> x = ops.zeros((1, 1)); m = ops.zeros((1, 1))
+        >>> round(float(gaussian_nll(x, m, 1.0)[0]), 4)  # log sqrt(2 pi)
+        0.9189
+    """
+    squared = ops.reshape(ops.square(images - means), (ops.shape(images)[0], -1))
+    n_pixels = ops.cast(ops.shape(squared)[1], squared.dtype)
+    constant = n_pixels * math.log(std * math.sqrt(2.0 * math.pi))
+    return ops.sum(squared, axis=-1) / (2.0 * std**2) + constant
+
+
+@keras.saving.register_keras_serializable(package="course_utils")
+class VAE(keras.Model):
+    """A variational autoencoder with its own ``train_step`` and ``test_step``.
+
+    Args:
+        encoder: A model mapping images to ``[mean, log_var]``, two tensors of
+            shape (batch, latent_dim).
+        decoder: A model mapping codes (batch, latent_dim) to images of the
+            encoder's input shape: pixel probabilities for "bernoulli", means
+            for "gaussian".
+        beta: Weight of the KL term (1 = the true ELBO; > 1 = beta-VAE).
+        reconstruction: "bernoulli" (binary cross-entropy summed over pixels)
+            or "gaussian" (squared error with fixed ``output_std``).
+        output_std: Standard deviation of the Gaussian likelihood.
+        seed: Seed of the sampling layer.
+        **kwargs: ``keras.Model`` arguments (``name``...).
+
+    Metrics tracked by ``fit`` / ``evaluate`` (per image, in nats): ``loss``,
+    ``reconstruction_loss`` and ``kl_loss``.
+
+    Example:
+        >>> vae = build_dense_vae((28, 28), latent_dim=2)
+        >>> vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+        >>> history = vae.fit(images, epochs=1)  # doctest: +SKIP
+        >>> vae.sample(16).shape  # doctest: +SKIP
+        (16, 28, 28)
+    """
+
+    def __init__(
+        self,
+        encoder: keras.Model,
+        decoder: keras.Model,
+        beta: float = 1.0,
+        reconstruction: str = "bernoulli",
+        output_std: float = 0.1,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        kwargs.setdefault("name", "vae")
+        super().__init__(**kwargs)
+        self.latent_dim = _check_encoder_decoder(encoder, decoder)
+        if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0):
+            raise ValueError(f"beta must be a finite number >= 0; got {beta!r}")
+        if reconstruction not in _RECONSTRUCTIONS:
+            raise ValueError(
+                "reconstruction must be one of "
+                f"{', '.join(map(repr, _RECONSTRUCTIONS))}; got {reconstruction!r}"
+            )
+        if not (isinstance(output_std, (int, float)) and output_std > 0):
+            raise ValueError(f"output_std must be a number > 0; got {output_std!r}")
+        self.encoder = encoder
+        self.decoder = decoder
+        self.beta = float(beta)
+        self.reconstruction = reconstruction
+        self.output_std = float(output_std)
+        self.seed = seed
+        self.sampling = course_layers.Sampling(seed=seed, name="sampling")
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.kl_tracker = keras.metrics.Mean(name="kl_loss")
+        self.built = True  # the parts are built models; sampling has no weights
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
+
+    def call(self, inputs, training=None):
+        mean, log_var = self.encoder(inputs, training=training)
+        return self.decoder(self.sampling([mean, log_var]), training=training)
+
+    def negative_log_likelihood(self, images, decoded):
+        """``-log p(x|z)`` per image for the chosen reconstruction model."""
+        if self.reconstruction == "bernoulli":
+            return bernoulli_nll(images, decoded)
+        return gaussian_nll(images, decoded, self.output_std)
+
+    def compute_losses(self, images, training=False) -> dict:
+        """Per-batch mean of the loss terms (nats per image) on one sample of z.
+
+        Args:
+            images: A batch of images.
+            training: Passed to the encoder and decoder.
+
+        Returns:
+            A dict with ``loss``, ``reconstruction_loss`` and ``kl_loss``.
+        """
+        mean, log_var = self.encoder(images, training=training)
+        codes = self.sampling([mean, log_var])
+        decoded = self.decoder(codes, training=training)
+        images = ops.cast(images, decoded.dtype)
+        reconstruction = ops.mean(self.negative_log_likelihood(images, decoded))
+        kl = ops.mean(kl_to_standard_normal(mean, log_var))
+        return {
+            "loss": reconstruction + self.beta * kl,
+            "reconstruction_loss": reconstruction,
+            "kl_loss": kl,
+        }
+
+    def _update_trackers(self, losses: dict) -> dict:
+        self.loss_tracker.update_state(losses["loss"])
+        self.reconstruction_tracker.update_state(losses["reconstruction_loss"])
+        self.kl_tracker.update_state(losses["kl_loss"])
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def train_step(self, data):
+        images = _images_of(data)
+        with tf.GradientTape() as tape:
+            losses = self.compute_losses(images, training=True)
+        gradients = tape.gradient(losses["loss"], self.trainable_weights)
+        self.optimizer.apply_gradients(
+            zip(gradients, self.trainable_weights, strict=True)
+        )
+        return self._update_trackers(losses)
+
+    def test_step(self, data):
+        return self._update_trackers(self.compute_losses(_images_of(data)))
+
+    def encode(self, images, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """Return the encoder's ``(mean, log_var)`` as NumPy arrays.
+
+        Example:
+            >>> mean, log_var = vae.encode(images)  # doctest: +SKIP
+        """
+        mean, log_var = self.encoder.predict(images, batch_size=batch_size, verbose=0)
+        return mean, log_var
+
+    def decode(self, codes, batch_size: int = 256) -> np.ndarray:
+        """Decode codes (N, latent_dim) into images (pixel means) as NumPy.
+
+        Example:
+            >>> vae.decode(np.zeros((1, vae.latent_dim))).shape  # doctest: +SKIP
+            (1, 28, 28)
+        """
+        codes = np.asarray(codes, dtype=np.float32)
+        if codes.ndim != 2 or codes.shape[1] != self.latent_dim:
+            raise ValueError(
+                f"codes must have shape (N, {self.latent_dim}); got {codes.shape}"
+            )
+        return self.decoder.predict(codes, batch_size=batch_size, verbose=0)
+
+    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
+        """Generate ``n`` images by decoding codes drawn from the prior N(0, I).
+
+        Example:
+            >>> vae.sample(16, seed=0).shape  # doctest: +SKIP
+            (16, 28, 28)
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive integer; got {n!r}")
+        codes = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
+        return self.decode(codes)
+
+    def elbo(self, images, n_samples: int = 1, batch_size: int = 256) -> np.ndarray:
+        """Monte Carlo estimate of the ELBO of each image, in nats.
+
+        ``ELBO = E_q[log p(x|z)] - KL(q(z|x) || p(z))``, averaged over
+        ``n_samples`` draws of z. Higher is better; use ``-elbo`` as an
+        anomaly score.
+
+        Example:
+            >>> vae.elbo(images[:10]).shape  # doctest: +SKIP
+            (10,)
+        """
+        images = np.asarray(images, dtype=np.float32)
+        results = []
+        for start in range(0, len(images), batch_size):
+            batch = images[start : start + batch_size]
+            mean, log_var = self.encoder(batch, training=False)
+            kl = kl_to_standard_normal(mean, log_var)
+            nll = 0.0
+            for _ in range(n_samples):
+                decoded = self.decoder(self.sampling([mean, log_var]), training=False)
+                nll = nll + self.negative_log_likelihood(batch, decoded)
+            results.append(ops.convert_to_numpy(-(nll / n_samples) - kl))
+        return np.concatenate(results)
+
+    def get_config(self):
+        return {
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "beta": self.beta,
+            "reconstruction": self.reconstruction,
+            "output_std": self.output_std,
+            "seed": self.seed,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for part in ("encoder", "decoder"):
+            config[part] = keras.saving.deserialize_keras_object(config[part])
+        return cls(**config)
+
+
+def _images_of(data):
+    """``fit(x)`` passes x; ``fit(x, y)`` a tuple: a VAE only needs x."""
+    if isinstance(data, (tuple, list)):
+        return data[0]
+    return data
+
+
+def _check_encoder_decoder(encoder, decoder) -> int:
+    """Check that the parts fit together; return the latent size."""
+    for name, part in (("encoder", encoder), ("decoder", decoder)):
+        if not isinstance(part, keras.Model):
+            raise TypeError(f"{name} must be a keras.Model; got {type(part).__name__}")
+    outputs = encoder.outputs if isinstance(encoder.outputs, list) else None
+    if outputs is None or len(outputs) != 2:
+        raise ValueError(
+            "encoder must output two tensors [mean, log_var]; "
+            f"got {len(outputs) if outputs else 'a single output'}"
+        )
+    mean_shape, log_var_shape = (tuple(t.shape) for t in outputs)
+    if mean_shape != log_var_shape or len(mean_shape) != 2:
+        raise ValueError(
+            "encoder outputs mean and log_var must both have shape (batch, "
+            f"latent_dim); got {mean_shape} and {log_var_shape}"
+        )
+    latent_dim = mean_shape[1]
+    decoder_input = tuple(decoder.inputs[0].shape)
+    if decoder_input[1:] != (latent_dim,):
+        raise ValueError(
+            f"decoder must take codes of shape (batch, {latent_dim}) like the "
+            f"encoder's outputs; its input has shape {decoder_input}"
+        )
+    image_shape = tuple(encoder.inputs[0].shape[1:])
+    decoded_shape = tuple(decoder.outputs[0].shape[1:])
+    if image_shape != decoded_shape:
+        raise ValueError(
+            f"decoder must output images of the encoder's input shape "
+            f"{image_shape}; it outputs {decoded_shape}"
+        )
+    return int(latent_dim)
+
+
+def _check_positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
+
+
+def _gaussian_head(features, latent_dim: int):
+    mean = keras.layers.Dense(latent_dim, name="z_mean")(features)
+    log_var = keras.layers.Dense(latent_dim, name="z_log_var")(features)
+    return [mean, log_var]
+
+
+def build_dense_vae(
+    input_shape: Sequence[int] = (28, 28),
+    latent_dim: int = 2,
+    hidden_units: Sequence[int] = (256, 128),
+    *,
+    activation: str = "relu",
+    beta: float = 1.0,
+    seed: int | None = None,
+) -> VAE:
+    """A dense VAE with a Bernoulli decoder (sigmoid outputs).
+
+    Encoder: Flatten -> Dense(hidden_units...) -> two Dense heads, ``z_mean``
+    and ``z_log_var``. Decoder: Dense(reversed hidden_units...) ->
+    Dense(prod(input_shape), sigmoid) -> Reshape.
+
+    Args:
+        input_shape: Shape of one image.
+        latent_dim: Size of the codes.
+        hidden_units: Hidden layer sizes of the encoder, outermost first.
+        activation: Hidden activation.
+        beta: Weight of the KL term.
+        seed: Seed of the sampling layer.
+
+    Returns:
+        An uncompiled :class:`VAE`.
+
+    Raises:
+        ValueError: If a size is not a positive integer or beta is negative.
+
+    Example:
+        >>> build_dense_vae((28, 28), latent_dim=2).latent_dim
+        2
+    """
+    image_shape = tuple(
+        _check_positive_int(f"input_shape[{i}]", s) for i, s in enumerate(input_shape)
+    )
+    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    hidden_units = tuple(
+        _check_positive_int(f"hidden_units[{i}]", u) for i, u in enumerate(hidden_units)
+    )
+    inputs = keras.Input(image_shape)
+    features = keras.layers.Flatten()(inputs)
+    for units in hidden_units:
+        features = keras.layers.Dense(units, activation=activation)(features)
+    encoder = keras.Model(inputs, _gaussian_head(features, latent_dim), name="encoder")
+
+    codes = keras.Input((latent_dim,))
+    hidden = codes
+    for units in reversed(hidden_units):
+        hidden = keras.layers.Dense(units, activation=activation)(hidden)
+    pixels = keras.layers.Dense(int(np.prod(image_shape)), activation="sigmoid")(hidden)
+    decoder = keras.Model(
+        codes, keras.layers.Reshape(image_shape)(pixels), name="decoder"
+    )
+    return VAE(encoder, decoder, beta=beta, seed=seed, name="dense_vae")
+
+
+def build_conv_vae(
+    input_shape: Sequence[int] = (28, 28),
+    latent_dim: int = 2,
+    filters: Sequence[int] = (32, 64),
+    *,
+    dense_units: int = 128,
+    beta: float = 1.0,
+    seed: int | None = None,
+) -> VAE:
+    """A convolutional VAE with a Bernoulli decoder.
+
+    Encoder: one strided 3x3 convolution per entry of ``filters`` (halving
+    the resolution each time) -> Flatten -> Dense(dense_units) -> ``z_mean``
+    and ``z_log_var``. Decoder: Dense -> Reshape -> one transposed
+    convolution per stage -> a sigmoid convolution to the image channels.
+
+    Args:
+        input_shape: (height, width) or (height, width, channels); height and
+            width divisible by ``2 ** len(filters)``.
+        latent_dim: Size of the codes.
+        filters: Filters per stage, outermost first.
+        dense_units: Units of the dense layer before the Gaussian heads.
+        beta: Weight of the KL term.
+        seed: Seed of the sampling layer.
+
+    Returns:
+        An uncompiled :class:`VAE`.
+
+    Raises:
+        ValueError: For bad sizes or an image size that does not divide.
+
+    Example:
+        >>> build_conv_vae((28, 28), latent_dim=2).decoder.output_shape
+        (None, 28, 28)
+    """
+    image_shape = tuple(
+        _check_positive_int(f"input_shape[{i}]", s) for i, s in enumerate(input_shape)
+    )
+    if len(image_shape) not in (2, 3):
+        raise ValueError(
+            f"input_shape must be (height, width) or (height, width, channels); "
+            f"got {input_shape!r}"
+        )
+    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    dense_units = _check_positive_int("dense_units", dense_units)
+    filters = tuple(
+        _check_positive_int(f"filters[{i}]", f) for i, f in enumerate(filters)
+    )
+    if not filters:
+        raise ValueError("filters must name at least one stage; got ()")
+    factor = 2 ** len(filters)
+    if image_shape[0] % factor or image_shape[1] % factor:
+        raise ValueError(
+            f"input_shape height and width must be divisible by 2**len(filters) = "
+            f"{factor}; got {input_shape!r}"
+        )
+    channels = image_shape[2] if len(image_shape) == 3 else 1
+
+    inputs = keras.Input(image_shape)
+    features = keras.layers.Reshape((*image_shape[:2], channels))(inputs)
+    for n_filters in filters:
+        features = keras.layers.Conv2D(
+            n_filters, 3, strides=2, padding="same", activation="relu"
+        )(features)
+    features = keras.layers.Flatten()(features)
+    features = keras.layers.Dense(dense_units, activation="relu")(features)
+    encoder = keras.Model(inputs, _gaussian_head(features, latent_dim), name="encoder")
+
+    height, width = image_shape[0] // factor, image_shape[1] // factor
+    codes = keras.Input((latent_dim,))
+    hidden = keras.layers.Dense(height * width * filters[-1], activation="relu")(codes)
+    hidden = keras.layers.Reshape((height, width, filters[-1]))(hidden)
+    for n_filters in reversed(filters):
+        hidden = keras.layers.Conv2DTranspose(
+            n_filters, 3, strides=2, padding="same", activation="relu"
+        )(hidden)
+    pixels = keras.layers.Conv2D(channels, 3, padding="same", activation="sigmoid")(
+        hidden
+    )
+    decoder = keras.Model(
+        codes, keras.layers.Reshape(image_shape)(pixels), name="decoder"
+    )
+    return VAE(encoder, decoder, beta=beta, seed=seed, name="conv_vae")
