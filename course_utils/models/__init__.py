@@ -1,9 +1,10 @@
 """Model builders and Model subclasses, one module per family.
 
-``autoencoders`` (notebooks 01-04) and ``vae`` (notebook 05); use them as
+``autoencoders`` (notebooks 01-04), ``vae`` (notebook 05) and ``gan``
+(notebooks 06-09); use them as
 ``cu.models.autoencoders.build_dense_autoencoder(...)``.
 """
 
-from course_utils.models import autoencoders, vae
+from course_utils.models import autoencoders, gan, vae
 
-__all__ = ["autoencoders", "vae"]
+__all__ = ["autoencoders", "gan", "vae"]
