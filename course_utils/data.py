@@ -342,7 +342,7 @@ class FashionMNIST:
 
     Example:
         >>> data = load_fashion_mnist(limit=100)  # doctest: +SKIP
-        >>> data.x_train.shape
+        >>> data.x_train.shape  # doctest: +SKIP
         (100, 28, 28)
     """
 
@@ -414,7 +414,7 @@ def load_fashion_mnist(
 
     Example:
         >>> data = load_fashion_mnist(limit=1_000)  # doctest: +SKIP
-        >>> data.x_train.shape, data.x_train.dtype
+        >>> data.x_train.shape, data.x_train.dtype  # doctest: +SKIP
         ((1000, 28, 28), dtype('float32'))
     """
     check_value_range(value_range)
@@ -670,3 +670,61 @@ def class_examples(
         picked.append(where)
     order = np.concatenate(picked)
     return images[order], labels[order]
+
+
+def make_gaussian_ring(
+    n_samples: int = 2_000,
+    *,
+    n_modes: int = 8,
+    radius: float = 2.0,
+    stddev: float = 0.02,
+    seed: int = 42,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sample a 2-D mixture of Gaussians whose modes sit on a circle.
+
+    The classic toy set for mode collapse: a GAN that covers only some of the
+    ``n_modes`` clusters is easy to see and to measure
+    (:func:`course_utils.metrics.ring_mode_coverage`). Taught in
+    ``notebooks/08_gan_training_problems.ipynb``.
+
+    Args:
+        n_samples: Number of points (>= 1).
+        n_modes: Number of equally weighted modes (>= 2), evenly spaced.
+        radius: Radius of the circle (> 0).
+        stddev: Standard deviation of each mode (> 0).
+        seed: Seed of the random generator.
+
+    Returns:
+        ``(points, modes)``: float32 points (n_samples, 2) and the index of
+        the mode each point was drawn from.
+
+    Raises:
+        ValueError: If an argument is out of range.
+
+    Example:
+        >>> points, modes = make_gaussian_ring(100, n_modes=8)
+        >>> points.shape, int(modes.max()) < 8
+        ((100, 2), True)
+    """
+    _check_count("n_samples", n_samples, 1, 100_000_000)
+    _check_count("n_modes", n_modes, 2, 10_000)
+    for name, value in (("radius", radius), ("stddev", stddev)):
+        _check_non_negative(name, value)
+        if value == 0:
+            raise ValueError(f"{name} must be > 0; got {value!r}")
+    rng = np.random.default_rng(seed)
+    modes = rng.integers(0, n_modes, n_samples)
+    centres = ring_centres(n_modes, radius)
+    points = centres[modes] + rng.normal(0.0, stddev, (n_samples, 2))
+    return points.astype(np.float32), modes
+
+
+def ring_centres(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
+    """The centres of :func:`make_gaussian_ring`'s modes, shape (n_modes, 2).
+
+    Example:
+        >>> ring_centres(4, 1.0).round(6).tolist()
+        [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [-0.0, -1.0]]
+    """
+    angles = 2 * np.pi * np.arange(n_modes) / n_modes
+    return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)

@@ -33,7 +33,7 @@ class DenseTranspose(keras.layers.Layer):
     Example:
         >>> dense = keras.layers.Dense(30)
         >>> codings = dense(keras.ops.ones((2, 100)))
-        >>> DenseTranspose(dense, activation="sigmoid")(codings).shape
+        >>> tuple(DenseTranspose(dense, activation="sigmoid")(codings).shape)
         (2, 100)
     """
 
@@ -43,7 +43,9 @@ class DenseTranspose(keras.layers.Layer):
             raise TypeError(
                 f"dense must be a keras.layers.Dense layer; got {type(dense).__name__}"
             )
-        self.dense = dense
+        # Not tracked as a sub-layer: the kernel belongs to (and is saved with)
+        # the Dense layer; this layer's only own weight is its bias.
+        object.__setattr__(self, "dense", dense)
         self.activation = keras.activations.get(activation)
 
     def build(self, input_shape):
@@ -96,8 +98,14 @@ class KLSparsityRegularizer(keras.regularizers.Regularizer):
 
         penalty = weight * sum_j [p log(p / q_j) + (1 - p) log((1 - p) / (1 - q_j))]
 
-    Unlike an L1 penalty it stops pushing once a unit is at the target. Taught
-    in ``notebooks/04_denoising_sparse_autoencoders.ipynb``.
+    Unlike an L1 penalty it stops pushing once a unit is at the target. Used
+    as a Dense layer's ``activity_regularizer``, the loss Keras adds is
+    exactly ``penalty`` whatever the batch size. Taught in
+    ``notebooks/04_denoising_sparse_autoencoders.ipynb``.
+
+    Calling it returns ``batch_size * penalty``: Keras 3 divides every
+    activity-regularizer loss by the batch size, and this penalty is already
+    a statistic of the whole batch.
 
     Args:
         weight: Weight of the penalty in the loss (>= 0).
@@ -105,11 +113,14 @@ class KLSparsityRegularizer(keras.regularizers.Regularizer):
 
     Example:
         >>> regularizer = KLSparsityRegularizer(weight=0.05, target=0.1)
-        >>> float(regularizer(keras.ops.full((4, 3), 0.1)))
+        >>> round(float(regularizer(keras.ops.full((4, 3), 0.1))), 6)
         0.0
     """
 
     def __init__(self, weight: float = 0.05, target: float = 0.1):
+        for name, value in (("weight", weight), ("target", target)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"{name} must be a number; got {value!r}")
         if not weight >= 0:
             raise ValueError(f"weight must be >= 0; got {weight!r}")
         if not 0 < target < 1:
@@ -127,7 +138,11 @@ class KLSparsityRegularizer(keras.regularizers.Regularizer):
         kl = p * ops.log(p / mean_activities) + (1 - p) * ops.log(
             (1 - p) / (1 - mean_activities)
         )
-        return self.weight * ops.sum(kl)
+        # Keras 3 divides activity-regularizer losses by the batch size (a sum
+        # over examples becomes a mean). This penalty is already a batch
+        # statistic, so scale it back: ``weight`` is then its weight in the loss.
+        batch_size = ops.cast(ops.shape(inputs)[0], kl.dtype)
+        return self.weight * ops.sum(kl) * batch_size
 
     def get_config(self):
         return {"weight": self.weight, "target": self.target}
@@ -154,7 +169,7 @@ class Sampling(keras.layers.Layer):
 
     Example:
         >>> mean, log_var = keras.ops.zeros((2, 3)), keras.ops.zeros((2, 3))
-        >>> Sampling(seed=1)([mean, log_var]).shape
+        >>> tuple(Sampling(seed=1)([mean, log_var]).shape)
         (2, 3)
     """
 
@@ -209,7 +224,7 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
     Example:
         >>> layer = MinibatchDiscrimination(n_kernels=5, kernel_dim=3)
-        >>> layer(keras.ops.ones((4, 10))).shape
+        >>> tuple(layer(keras.ops.ones((4, 10))).shape)
         (4, 15)
     """
 

@@ -657,3 +657,78 @@ def roc_auc(labels: Any, scores: Any) -> float:
     widths = np.diff(false_positive_rates)
     heights = (true_positive_rates[1:] + true_positive_rates[:-1]) / 2.0
     return float(np.sum(widths * heights))
+
+
+@dataclasses.dataclass(frozen=True)
+class RingCoverage:
+    """How well 2-D samples cover the modes of a Gaussian ring.
+
+    Attributes:
+        modes_covered: Number of modes that received at least
+            ``min_share`` of the high-quality samples' expected share.
+        high_quality_share: Share of samples within ``max_distance`` of a
+            mode centre.
+        counts: High-quality samples per mode.
+    """
+
+    modes_covered: int
+    high_quality_share: float
+    counts: np.ndarray
+
+
+def ring_mode_coverage(
+    samples,
+    centres,
+    *,
+    stddev: float,
+    n_std: float = 3.0,
+    min_share: float = 0.25,
+) -> RingCoverage:
+    """Count the modes of a 2-D mixture that generated samples cover.
+
+    A sample is *high quality* when it lies within ``n_std * stddev`` of its
+    nearest mode centre (Srivastava et al., 2017, VEEGAN). A mode is
+    *covered* when it received at least ``min_share`` of an equal share of
+    the samples, i.e. ``count >= min_share * n_samples / n_modes``.
+    Taught in ``notebooks/08_gan_training_problems.ipynb``.
+
+    Args:
+        samples: Generated points, shape (N, 2).
+        centres: Mode centres, shape (n_modes, 2)
+            (:func:`course_utils.data.ring_centres`).
+        stddev: Standard deviation of each mode of the real data.
+        n_std: Distance threshold in standard deviations.
+        min_share: Share of the equal share a mode needs to count as covered.
+
+    Returns:
+        A :class:`RingCoverage`.
+
+    Raises:
+        ValueError: For shapes other than (N, 2) and (M, 2) or
+            non-positive thresholds.
+
+    Example:
+        >>> centres = np.array([[1.0, 0.0], [-1.0, 0.0]])
+        >>> ring_mode_coverage(np.array([[1.0, 0.01]] * 4), centres, stddev=0.02)
+        RingCoverage(modes_covered=1, high_quality_share=1.0, counts=array([4, 0]))
+    """
+    samples = np.asarray(samples, dtype=np.float64)
+    centres = np.asarray(centres, dtype=np.float64)
+    for name, array in (("samples", samples), ("centres", centres)):
+        if array.ndim != 2 or array.shape[1] != 2 or len(array) == 0:
+            raise ValueError(
+                f"{name} must have shape (N, 2) with N >= 1; got shape {array.shape}"
+            )
+    for name, value in (("stddev", stddev), ("n_std", n_std), ("min_share", min_share)):
+        if not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+    distances = np.linalg.norm(samples[:, None, :] - centres[None, :, :], axis=-1)
+    nearest = distances.argmin(axis=1)
+    good = distances[np.arange(len(samples)), nearest] <= n_std * stddev
+    counts = np.bincount(nearest[good], minlength=len(centres))
+    needed = min_share * len(samples) / len(centres)
+    return RingCoverage(
+        modes_covered=int((counts >= needed).sum()),
+        high_quality_share=float(good.mean()),
+        counts=counts,
+    )

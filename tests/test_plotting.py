@@ -6,11 +6,12 @@ matplotlib.use("Agg")
 
 import keras  # noqa: E402
 import matplotlib.figure  # noqa: E402
+import matplotlib.offsetbox  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
 
-from course_utils import plotting  # noqa: E402
+from course_utils import data, metrics, plotting  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -547,4 +548,631 @@ def test_bad_input_creates_no_figure():
     with pytest.raises(ValueError, match="history"):
         plotting.plot_history({})
 
+    assert plt.get_fignums() == []
+
+
+# --- plot_latent_scatter ----------------------------------------------------
+
+
+def scatter_of(ax):
+    (collection,) = ax.collections
+    return collection
+
+
+def legend_texts(ax):
+    return [text.get_text() for text in ax.get_legend().get_texts()]
+
+
+def thumbnails(ax):
+    return [
+        artist
+        for artist in ax.artists
+        if isinstance(artist, matplotlib.offsetbox.AnnotationBbox)
+    ]
+
+
+def grid_codings(n_side):
+    """Points on an evenly spread n_side x n_side grid, in a shuffled order."""
+    xs, ys = np.meshgrid(np.linspace(-3, 3, n_side), np.linspace(0, 10, n_side))
+    points = np.column_stack([xs.ravel(), ys.ravel()])
+    return points[np.random.default_rng(1).permutation(len(points))]
+
+
+def test_plot_latent_scatter_draws_the_codings_coloured_by_class(rng):
+    codings = rng.normal(size=(60, 2))
+    labels = np.arange(60) % 3
+
+    fig = plotting.plot_latent_scatter(codings, labels, title="codings")
+
+    assert isinstance(fig, matplotlib.figure.Figure)
+    (ax,) = fig.axes
+    collection = scatter_of(ax)
+    np.testing.assert_array_equal(collection.get_offsets(), codings)
+    colours = collection.get_facecolors()
+    assert len(colours) == len(codings)
+    for label in range(3):
+        same = colours[labels == label]
+        np.testing.assert_array_equal(same, np.repeat(same[:1], len(same), axis=0))
+    assert len({tuple(colours[labels == label][0]) for label in range(3)}) == 3
+    assert legend_texts(ax) == list(data.CLASS_NAMES[:3])
+    for handle, label in zip(ax.get_legend().legend_handles, range(3), strict=True):
+        np.testing.assert_allclose(
+            matplotlib.colors.to_rgb(handle.get_color()),
+            colours[labels == label][0][:3],
+        )
+    assert ax.get_title() == "codings"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("coding 1", "coding 2")
+    assert thumbnails(ax) == []
+
+
+def test_plot_latent_scatter_names_only_the_classes_present(rng):
+    labels = np.array([7, 2, 2, 7, 9])
+
+    fig = plotting.plot_latent_scatter(rng.normal(size=(5, 2)), labels)
+
+    assert legend_texts(fig.axes[0]) == ["Pullover", "Sneaker", "Ankle boot"]
+
+
+def test_plot_latent_scatter_gives_a_label_the_same_colour_in_every_plot(rng):
+    first = plotting.plot_latent_scatter(rng.normal(size=(4, 2)), [5, 5, 5, 5])
+    second = plotting.plot_latent_scatter(rng.normal(size=(4, 2)), [0, 5, 1, 5])
+
+    np.testing.assert_array_equal(
+        scatter_of(first.axes[0]).get_facecolors()[0],
+        scatter_of(second.axes[0]).get_facecolors()[1],
+    )
+
+
+def test_plot_latent_scatter_uses_given_class_names_or_the_labels(rng):
+    codings = rng.normal(size=(4, 2))
+
+    named = plotting.plot_latent_scatter(
+        codings, [0, 2, 2, 0], class_names=["cat", "dog", "bird"]
+    )
+    numbered = plotting.plot_latent_scatter(codings, [3, 12, 3, 25])
+
+    assert legend_texts(named.axes[0]) == ["cat", "bird"]
+    assert legend_texts(numbered.axes[0]) == ["3", "12", "25"]
+    colours = scatter_of(numbered.axes[0]).get_facecolors()
+    assert len({tuple(colour) for colour in colours}) == 3
+
+
+def test_plot_latent_scatter_spreads_thumbnails_over_the_plot(rng):
+    codings = grid_codings(10)
+    images = rng.uniform(size=(100, 8, 8))
+
+    fig = plotting.plot_latent_scatter(
+        codings, np.arange(100) % 10, images=images, n_thumbnails=12
+    )
+
+    drawn = thumbnails(fig.axes[0])
+    assert 0 < len(drawn) <= 12
+    positions = np.array([box.xy for box in drawn])
+    for box, position in zip(drawn, positions, strict=True):
+        (index,) = np.flatnonzero(np.all(codings == position, axis=1))
+        image = box.offsetbox.get_data()
+        np.testing.assert_allclose(image, images[index])
+    normalised = (positions - codings.min(axis=0)) / np.ptp(codings, axis=0)
+    gaps = np.linalg.norm(normalised[:, None] - normalised[None], axis=-1)
+    assert gaps[~np.eye(len(drawn), dtype=bool)].min() > 0.1
+
+
+def test_plot_latent_scatter_draws_one_thumbnail_for_piled_up_points(rng):
+    codings = np.ones((20, 2))
+
+    fig = plotting.plot_latent_scatter(
+        codings, np.zeros(20, int), images=rng.uniform(size=(20, 4, 4)), n_thumbnails=5
+    )
+
+    assert len(thumbnails(fig.axes[0])) == 1
+
+
+def test_plot_latent_scatter_maps_minus_one_one_thumbnails(rng):
+    images = rng.uniform(-1.0, 1.0, size=(2, 4, 4, 1))
+
+    fig = plotting.plot_latent_scatter(
+        [[0.0, 0.0], [1.0, 1.0]],
+        [0, 1],
+        images=images,
+        n_thumbnails=2,
+        value_range="[-1,1]",
+    )
+
+    drawn = thumbnails(fig.axes[0])
+    assert len(drawn) == 2
+    np.testing.assert_allclose(
+        drawn[0].offsetbox.get_data(), (images[0, ..., 0] + 1.0) / 2.0
+    )
+
+
+def test_plot_latent_scatter_without_n_thumbnails_draws_no_image(rng):
+    fig = plotting.plot_latent_scatter(
+        grid_codings(3), np.zeros(9, int), images=rng.uniform(size=(9, 4, 4))
+    )
+
+    assert thumbnails(fig.axes[0]) == []
+
+
+def test_plot_latent_scatter_draws_on_given_axes(rng):
+    fig, axes = plt.subplots(1, 2)
+
+    returned = plotting.plot_latent_scatter(
+        rng.normal(size=(6, 2)), np.arange(6) % 2, ax=axes[1]
+    )
+
+    assert returned is fig
+    assert len(axes[0].collections) == 0
+    assert len(axes[1].collections) == 1
+
+
+# --- plot_activation_histograms ---------------------------------------------
+
+
+def bar_heights(ax):
+    return np.array([patch.get_height() for patch in ax.patches])
+
+
+def test_plot_activation_histograms_draws_two_panels_per_model(rng):
+    activations = {
+        "plain": rng.uniform(size=(50, 8)),
+        "sparse": rng.beta(1.0, 9.0, size=(30, 12)),
+    }
+
+    fig = plotting.plot_activation_histograms(activations, bins=15)
+
+    assert isinstance(fig, matplotlib.figure.Figure)
+    assert len(fig.axes) == 4
+    axes = np.reshape(fig.axes, (2, 2))
+    for row, (name, values) in enumerate(activations.items()):
+        n_examples, n_units = values.shape
+        all_values, unit_means = axes[row]
+        assert all_values.get_title() == f"{name}: all activations"
+        assert unit_means.get_title() == f"{name}: mean activation per unit"
+        assert len(all_values.patches) == len(unit_means.patches) == 15
+        assert bar_heights(all_values).sum() == n_examples * n_units
+        assert bar_heights(unit_means).sum() == n_units
+        expected, _ = np.histogram(
+            values.mean(axis=0), bins=15, range=unit_means.get_xlim()
+        )
+        np.testing.assert_array_equal(bar_heights(unit_means), expected)
+    for column, reduce in enumerate((np.ravel, lambda a: a.mean(axis=0))):
+        low = min(reduce(values).min() for values in activations.values())
+        high = max(reduce(values).max() for values in activations.values())
+        assert axes[0, column].get_xlim() == axes[1, column].get_xlim()
+        np.testing.assert_allclose(axes[0, column].get_xlim(), (low, high))
+
+
+def test_plot_activation_histograms_shows_sparsity():
+    # Each unit is on for one example in ten: the values pile up at 0 while
+    # every unit's mean is exactly 0.1.
+    sparse = np.zeros((100, 5))
+    sparse[np.arange(100), np.arange(100) % 5] = 0.5
+
+    fig = plotting.plot_activation_histograms({"sparse": sparse}, bins=5)
+
+    all_values, unit_means = fig.axes
+    assert bar_heights(all_values)[0] == 400
+    assert bar_heights(unit_means).max() == 5
+    (mean_line,) = unit_means.get_lines()
+    np.testing.assert_allclose(mean_line.get_xdata(), [0.1, 0.1])
+
+
+def test_plot_activation_histograms_accepts_constant_activations():
+    fig = plotting.plot_activation_histograms({"dead": np.zeros((4, 3))})
+
+    all_values, unit_means = fig.axes
+    assert bar_heights(all_values).sum() == 12
+    assert bar_heights(unit_means).sum() == 3
+    low, high = all_values.get_xlim()
+    assert low < 0.0 < high
+
+
+# --- plot_roc_curve ---------------------------------------------------------
+
+
+ROC_LABELS = np.array([0, 0, 0, 1, 0, 1, 1, 1])
+ROC_SCORES = np.array([0.1, 0.3, 0.35, 0.4, 0.5, 0.6, 0.6, 0.9])
+
+
+def test_plot_roc_curve_draws_the_metrics_curve_and_its_auc():
+    fig = plotting.plot_roc_curve(ROC_LABELS, ROC_SCORES, label="dense AE")
+
+    (ax,) = fig.axes
+    curve, chance = ax.get_lines()
+    false_positive_rates, true_positive_rates, _ = metrics.roc_curve(
+        ROC_LABELS, ROC_SCORES
+    )
+    np.testing.assert_array_equal(curve.get_xdata(), false_positive_rates)
+    np.testing.assert_array_equal(curve.get_ydata(), true_positive_rates)
+    auc = metrics.roc_auc(ROC_LABELS, ROC_SCORES)
+    assert legend_texts(ax) == [f"dense AE (AUC = {auc:.3f})", "chance (AUC = 0.5)"]
+    assert auc == 15 / 16  # every positive but 0.4 outscores every negative
+    assert legend_texts(ax)[0] == "dense AE (AUC = 0.938)"
+    np.testing.assert_array_equal(chance.get_xdata(), [0.0, 1.0])
+    np.testing.assert_array_equal(chance.get_ydata(), [0.0, 1.0])
+    assert chance.get_linestyle() == "--"
+    assert ax.get_xlim() == (0.0, 1.0) and ax.get_ylim() == (0.0, 1.0)
+    assert ax.get_xlabel() == "false positive rate"
+    assert ax.get_ylabel() == "true positive rate"
+    assert ax.get_aspect() == 1.0
+
+
+def test_plot_roc_curve_without_label_shows_the_auc():
+    fig = plotting.plot_roc_curve([0, 0, 1, 1], [0.1, 0.4, 0.4, 0.8])
+
+    assert legend_texts(fig.axes[0]) == ["AUC = 0.875", "chance (AUC = 0.5)"]
+
+
+def test_plot_roc_curve_adds_curves_to_a_given_axes(rng):
+    fig = plotting.plot_roc_curve(ROC_LABELS, ROC_SCORES, label="dense")
+    other_scores = rng.uniform(size=len(ROC_LABELS))
+
+    returned = plotting.plot_roc_curve(
+        ROC_LABELS, other_scores, label="conv", ax=fig.axes[0]
+    )
+
+    assert returned is fig
+    (ax,) = fig.axes
+    lines = ax.get_lines()
+    assert len(lines) == 3
+    np.testing.assert_array_equal(
+        lines[2].get_xdata(), metrics.roc_curve(ROC_LABELS, other_scores)[0]
+    )
+    other_auc = metrics.roc_auc(ROC_LABELS, other_scores)
+    assert legend_texts(ax) == [
+        "dense (AUC = 0.938)",
+        f"conv (AUC = {other_auc:.3f})",
+        "chance (AUC = 0.5)",
+    ]
+
+
+def test_plot_roc_curve_sets_up_a_fresh_given_axes():
+    fig, ax = plt.subplots()
+
+    plotting.plot_roc_curve(ROC_LABELS, ROC_SCORES, ax=ax)
+
+    assert len(ax.get_lines()) == 2
+    assert ax.get_xlabel() == "false positive rate"
+
+
+# --- plot_error_vs_latent_size ----------------------------------------------
+
+
+def test_plot_error_vs_latent_size_draws_one_line_per_architecture():
+    results = {
+        "dense": {8: 0.02, 2: 0.04, 32: 0.012},
+        "conv": {2: 0.03, 8: 0.015, 32: 0.008, 64: 0.006},
+    }
+    baseline = {64: 0.01, 2: 0.05, 8: 0.03, 32: 0.015}
+
+    fig = plotting.plot_error_vs_latent_size(
+        results, baseline=baseline, title="latent size"
+    )
+
+    assert isinstance(fig, matplotlib.figure.Figure)
+    (ax,) = fig.axes
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["dense", "conv", "PCA"]
+    for line, curve in zip(lines, [*results.values(), baseline], strict=True):
+        sizes = sorted(curve)
+        np.testing.assert_array_equal(line.get_xdata(), sizes)
+        np.testing.assert_array_equal(line.get_ydata(), [curve[s] for s in sizes])
+    assert [line.get_linestyle() for line in lines] == ["-", "-", "--"]
+    assert lines[0].get_marker() == "o"
+    assert ax.get_xscale() == "log"
+    assert list(ax.get_xticks()) == [2, 8, 32, 64]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "8", "32", "64"]
+    assert legend_texts(ax) == ["dense", "conv", "PCA"]
+    assert ax.get_ylabel() == "test MSE per pixel"
+    assert ax.get_title() == "latent size"
+
+
+def test_plot_error_vs_latent_size_uses_a_linear_axis_for_other_sizes():
+    results = {"dense": {10: 0.03, 20: 0.02, 30: 0.017}}
+
+    fig = plotting.plot_error_vs_latent_size(results, ylabel="MSE")
+
+    (ax,) = fig.axes
+    assert ax.get_xscale() == "linear"
+    assert list(ax.get_xticks()) == [10, 20, 30]
+    assert ax.get_ylabel() == "MSE"
+    assert len(ax.get_lines()) == 1
+    assert ax.get_title() == ""
+
+
+def test_plot_error_vs_latent_size_accepts_numpy_numbers():
+    results = {"dense": {np.int64(4): np.float32(0.5), 1: 1}}
+
+    fig = plotting.plot_error_vs_latent_size(results)
+
+    (line,) = fig.axes[0].get_lines()
+    np.testing.assert_array_equal(line.get_xdata(), [1, 4])
+    np.testing.assert_array_equal(line.get_ydata(), [1.0, 0.5])
+
+
+# --- bad input for the latent, sparsity, ROC and comparison plots -----------
+
+
+CODINGS = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]])
+LABELS = np.array([0, 1, 1])
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "match"),
+    [
+        (
+            (np.zeros((3, 5)), LABELS),
+            {},
+            ValueError,
+            r"codings must have shape \(N, 2\), one 2-D point per example; got "
+            r"shape \(3, 5\); project them to 2-D first, .*fit_pca",
+        ),
+        ((np.zeros(3), LABELS), {}, ValueError, r"codings must have shape .*\(3,\)"),
+        ((np.zeros((0, 2)), []), {}, ValueError, r"codings must not be empty"),
+        (
+            (np.full((3, 2), np.nan), LABELS),
+            {},
+            ValueError,
+            r"codings must not contain NaN",
+        ),
+        ((np.full((3, 2), "a"), LABELS), {}, TypeError, r"codings must have a num"),
+        (
+            (CODINGS, [0.0, 1.0, 1.0]),
+            {},
+            TypeError,
+            r"labels must be integer class labels; got an array of dtype float64",
+        ),
+        (
+            (CODINGS, [0, 1]),
+            {},
+            ValueError,
+            r"labels must be a 1-D array with one label per point of codings "
+            r"\(3\); got shape \(2,\)",
+        ),
+        ((CODINGS, [[0, 1, 1]]), {}, ValueError, r"labels must be a 1-D array"),
+        ((CODINGS, [0, -1, 1]), {}, ValueError, r"labels must be non-negative.*-1"),
+        (
+            (CODINGS, LABELS),
+            {"class_names": ["a"]},
+            ValueError,
+            r"class_names must have a name for every label \(0 to 1\); got 1 names",
+        ),
+        (
+            (CODINGS, LABELS),
+            {"class_names": "ab"},
+            TypeError,
+            r"class_names must be a sequence of strings .*got str",
+        ),
+        (
+            (CODINGS, LABELS),
+            {"class_names": [0, 1]},
+            TypeError,
+            r"class_names must be a sequence of strings; got \[0, 1\]",
+        ),
+        (
+            (CODINGS, LABELS),
+            {"n_thumbnails": 2},
+            ValueError,
+            r"images must be given to draw n_thumbnails=2 thumbnails",
+        ),
+        (
+            (CODINGS, LABELS),
+            {"n_thumbnails": -1},
+            ValueError,
+            r"n_thumbnails must be an integer >= 0; got -1",
+        ),
+        (
+            (CODINGS, LABELS),
+            {"n_thumbnails": 1.5},
+            TypeError,
+            r"n_thumbnails must be an integer >= 0; got 1\.5",
+        ),
+        (
+            (CODINGS, LABELS),
+            {"n_thumbnails": True},
+            TypeError,
+            r"n_thumbnails must be .*got True",
+        ),
+        (
+            (CODINGS, LABELS),
+            {"images": np.zeros((2, 4, 4)), "n_thumbnails": 1},
+            ValueError,
+            r"images must have one image per point of codings \(3\); got 2 images",
+        ),
+        (
+            (CODINGS, LABELS),
+            {"images": np.full((3, 4, 4), 255), "n_thumbnails": 1},
+            ValueError,
+            r"images has values in \[255, 255\]",
+        ),
+        (
+            (CODINGS, LABELS),
+            {"images": np.zeros((3, 4)), "n_thumbnails": 1},
+            ValueError,
+            r"images must have shape",
+        ),
+        (
+            (CODINGS, LABELS),
+            {"value_range": "[0,255]"},
+            ValueError,
+            r"value_range must be one of '\[0,1\]', '\[-1,1\]'; got '\[0,255\]'",
+        ),
+        ((CODINGS, LABELS), {"title": 3}, TypeError, r"title must be a string .*3"),
+        (
+            (CODINGS, LABELS),
+            {"ax": "left"},
+            TypeError,
+            r"ax must be a matplotlib Axes or None; got str",
+        ),
+    ],
+)
+def test_plot_latent_scatter_rejects_bad_arguments(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        plotting.plot_latent_scatter(*args, **kwargs)
+    assert plt.get_fignums() == []
+
+
+@pytest.mark.parametrize(
+    ("activations", "kwargs", "error", "match"),
+    [
+        (
+            [np.zeros((2, 2))],
+            {},
+            TypeError,
+            r"activations must be a dict \{model name: array \(N, units\)\}; got list",
+        ),
+        ({}, {}, ValueError, r"activations must hold at least one model"),
+        (
+            {1: np.zeros((2, 2))},
+            {},
+            TypeError,
+            r"activations must be keyed by model names \(strings\); got 1",
+        ),
+        (
+            {"ae": np.zeros(4)},
+            {},
+            ValueError,
+            r"activations\['ae'\] must be a non-empty array of shape \(N, units\), "
+            r"one row per example; got shape \(4,\)",
+        ),
+        (
+            {"ae": np.zeros((2, 2, 2))},
+            {},
+            ValueError,
+            r"activations\['ae'\] must be .*\(2, 2, 2\)",
+        ),
+        ({"ae": np.zeros((0, 3))}, {}, ValueError, r"activations\['ae'\] must be"),
+        (
+            {"ae": [[0.1, np.inf]]},
+            {},
+            ValueError,
+            r"activations\['ae'\] must not contain NaN or infinite values",
+        ),
+        ({"ae": [["a"]]}, {}, TypeError, r"activations\['ae'\] must have a numeric"),
+        ({"ae": np.zeros((2, 2))}, {"bins": 0}, ValueError, r"bins must be .*got 0"),
+        ({"ae": np.zeros((2, 2))}, {"bins": 2.5}, TypeError, r"bins must .*got 2\.5"),
+    ],
+)
+def test_plot_activation_histograms_rejects_bad_arguments(
+    activations, kwargs, error, match
+):
+    with pytest.raises(error, match=match):
+        plotting.plot_activation_histograms(activations, **kwargs)
+    assert plt.get_fignums() == []
+
+
+@pytest.mark.parametrize(
+    ("labels", "scores", "kwargs", "error", "match"),
+    [
+        ([0, 2], [0.1, 0.2], {}, ValueError, r"labels must contain only 0 .* and 1"),
+        ([1, 1], [0.1, 0.2], {}, ValueError, r"labels must contain both classes"),
+        ([0, 1], [0.1], {}, ValueError, r"labels and scores must have the same"),
+        ([0, 1], [0.1, np.nan], {}, ValueError, r"scores must contain only finite"),
+        ([0, 1], ["a", "b"], {}, TypeError, r"scores must hold"),
+        ([0, 1], [0.1, 0.2], {"label": 3}, TypeError, r"label must be a string .*3"),
+        (
+            [0, 1],
+            [0.1, 0.2],
+            {"ax": plt},
+            TypeError,
+            r"ax must be a matplotlib Axes or None; got module",
+        ),
+    ],
+)
+def test_plot_roc_curve_rejects_bad_arguments(labels, scores, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        plotting.plot_roc_curve(labels, scores, **kwargs)
+    assert plt.get_fignums() == []
+
+
+@pytest.mark.parametrize(
+    ("results", "kwargs", "error", "match"),
+    [
+        (
+            [0.1, 0.2],
+            {},
+            TypeError,
+            r"results must be a dict \{architecture name: \{latent size: error\}\}; "
+            r"got list",
+        ),
+        ({}, {}, ValueError, r"results must hold at least one architecture"),
+        (
+            {("dense",): {2: 0.1}},
+            {},
+            TypeError,
+            r"results must be keyed by architecture names \(strings\); "
+            r"got \('dense',\)",
+        ),
+        (
+            {"dense": [0.1, 0.2]},
+            {},
+            TypeError,
+            r"results\['dense'\] must be a dict \{latent size: error\}; got list",
+        ),
+        (
+            {"dense": {}},
+            {},
+            ValueError,
+            r"results\['dense'\] must hold at least one latent size",
+        ),
+        (
+            {"dense": {2.0: 0.1}},
+            {},
+            TypeError,
+            r"results\['dense'\] must be keyed by integer latent sizes; got 2\.0",
+        ),
+        (
+            {"dense": {True: 0.1}},
+            {},
+            TypeError,
+            r"results\['dense'\] must be keyed by integer .*got True",
+        ),
+        (
+            {"dense": {0: 0.1}},
+            {},
+            ValueError,
+            r"results\['dense'\] latent sizes must be >= 1; got 0",
+        ),
+        (
+            {"dense": {2: "0.1"}},
+            {},
+            TypeError,
+            r"results\['dense'\]\[2\] must be a number \(the error\); got '0\.1'",
+        ),
+        (
+            {"dense": {2: None}},
+            {},
+            TypeError,
+            r"results\['dense'\]\[2\] must be a number",
+        ),
+        (
+            {"dense": {2: float("nan")}},
+            {},
+            ValueError,
+            r"results\['dense'\]\[2\] must be finite; got nan",
+        ),
+        (
+            {"dense": {2: 0.1}},
+            {"baseline": {2: float("inf")}},
+            ValueError,
+            r"baseline\[2\] must be finite; got inf",
+        ),
+        (
+            {"dense": {2: 0.1}},
+            {"baseline": [0.1]},
+            TypeError,
+            r"baseline must be a dict \{latent size: error\}; got list",
+        ),
+        (
+            {"dense": {2: 0.1}},
+            {"ylabel": None},
+            TypeError,
+            r"ylabel must be a string; got None",
+        ),
+        ({"dense": {2: 0.1}}, {"title": 1}, TypeError, r"title must be a string"),
+    ],
+)
+def test_plot_error_vs_latent_size_rejects_bad_arguments(results, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        plotting.plot_error_vs_latent_size(results, **kwargs)
     assert plt.get_fignums() == []

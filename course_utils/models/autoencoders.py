@@ -46,14 +46,36 @@ def _check_choice(name: str, value: str, choices: Sequence[str]) -> str:
     return value
 
 
+def _check_number_in(name: str, value, low: float, high: float) -> float:
+    """Check ``low <= value <= high`` for a real number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+        raise TypeError(f"{name} must be a number in [{low}, {high}]; got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in [{low}, {high}]; got {value!r}")
+    return float(value)
+
+
 def _check_rate(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+        raise TypeError(f"{name} must be a number in [0, 1); got {value!r}")
     if not 0 <= value < 1:
         raise ValueError(f"{name} must be in [0, 1); got {value!r}")
     return float(value)
 
 
+def _check_shape(input_shape) -> tuple[int, ...]:
+    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
+        raise TypeError(
+            f"input_shape must be a tuple of positive integers, e.g. (28, 28); "
+            f"got {input_shape!r}"
+        )
+    return tuple(
+        _check_positive_int(f"input_shape[{i}]", s) for i, s in enumerate(input_shape)
+    )
+
+
 def _check_image_shape(input_shape: Sequence[int]) -> tuple[int, ...]:
-    shape = tuple(input_shape)
+    shape = _check_shape(input_shape)
     if len(shape) not in (2, 3):
         raise ValueError(
             f"input_shape must be (height, width) or (height, width, channels); "
@@ -160,7 +182,8 @@ def build_dense_autoencoder(
         output_activation: Activation of the output ("sigmoid" for [0, 1]).
         latent_regularizer: Activity regularizer on the codings (sparsity).
         gaussian_noise: Standard deviation of Gaussian noise added to the
-            inputs during training only (a denoising autoencoder); 0 = none.
+            inputs during training only (a denoising autoencoder), in [0, 1]
+            (the range ``keras.layers.GaussianNoise`` accepts); 0 = none.
         input_dropout: Dropout rate on the inputs during training only
             (another denoising autoencoder); 0 = none.
 
@@ -176,13 +199,10 @@ def build_dense_autoencoder(
         >>> model.get_layer("encoder").output_shape
         (None, 30)
     """
-    input_shape = tuple(
-        _check_positive_int(f"input_shape[{i}]", s) for i, s in enumerate(input_shape)
-    )
+    input_shape = _check_shape(input_shape)
     latent_dim = _check_positive_int("latent_dim", latent_dim)
     hidden_units = _check_units("hidden_units", hidden_units)
-    if not gaussian_noise >= 0:
-        raise ValueError(f"gaussian_noise must be >= 0; got {gaussian_noise!r}")
+    gaussian_noise = _check_number_in("gaussian_noise", gaussian_noise, 0.0, 1.0)
     input_dropout = _check_rate("input_dropout", input_dropout)
     latent_activation = activation if latent_activation is None else latent_activation
 
@@ -252,10 +272,7 @@ class TiedDenseAutoencoder(keras.Model):
     ):
         kwargs.setdefault("name", "tied_dense_autoencoder")
         super().__init__(**kwargs)
-        self.image_shape = tuple(
-            _check_positive_int(f"input_shape[{i}]", s)
-            for i, s in enumerate(input_shape)
-        )
+        self.image_shape = _check_shape(input_shape)
         self.latent_dim = _check_positive_int("latent_dim", latent_dim)
         self.hidden_units = _check_units("hidden_units", hidden_units)
         self.activation = activation
@@ -462,15 +479,12 @@ def build_recurrent_autoencoder(
         >>> build_recurrent_autoencoder((28, 28), latent_dim=30).output_shape
         (None, 28, 28)
     """
-    sequence_shape = tuple(input_shape)
+    sequence_shape = _check_shape(input_shape)
     if len(sequence_shape) != 2:
         raise ValueError(
             f"input_shape must be (time steps, features); got {input_shape!r}"
         )
-    n_steps, n_features = (
-        _check_positive_int(f"input_shape[{i}]", s)
-        for i, s in enumerate(sequence_shape)
-    )
+    n_steps, n_features = sequence_shape
     latent_dim = _check_positive_int("latent_dim", latent_dim)
     units = _check_positive_int("units", units)
     encoder = keras.Sequential(

@@ -43,8 +43,8 @@ def kl_to_standard_normal(mean, log_var):
         A tensor of shape (batch,), in nats.
 
     Example:
-        >>> float(kl_to_standard_normal(ops.zeros((1, 2)), ops.zeros((1, 2)))[0])
-        0.0
+        >>> float(kl_to_standard_normal(ops.ones((1, 2)), ops.zeros((1, 2)))[0])
+        1.0
     """
     return -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
 
@@ -488,3 +488,100 @@ def build_conv_vae(
         codes, keras.layers.Reshape(image_shape)(pixels), name="decoder"
     )
     return VAE(encoder, decoder, beta=beta, seed=seed, name="conv_vae")
+
+
+def traversal_codes(
+    start: np.ndarray, *, n_steps: int = 7, span: float = 3.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Codes that sweep each latent dimension in turn, the others fixed.
+
+    Args:
+        start: The code (latent_dim,) that every sweep starts from.
+        n_steps: Values per dimension (>= 2), evenly spaced.
+        span: Each dimension goes from ``start - span`` to ``start + span``.
+
+    Returns:
+        ``(codes, offsets)``: codes of shape (latent_dim * n_steps, latent_dim),
+        dimension by dimension, and the ``n_steps`` offsets used.
+
+    Raises:
+        ValueError: If ``n_steps`` < 2, ``span`` <= 0 or ``start`` is not 1-D.
+
+    Example:
+        >>> codes, offsets = traversal_codes(np.zeros(2), n_steps=3, span=1.0)
+        >>> codes.tolist()
+        [[-1.0, 0.0], [0.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 0.0], [0.0, 1.0]]
+    """
+    start = np.asarray(start, dtype=np.float32)
+    if start.ndim != 1 or start.size == 0:
+        raise ValueError(f"start must be a 1-D code; got shape {start.shape}")
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)):
+        raise TypeError(f"n_steps must be an integer >= 2; got {n_steps!r}")
+    if n_steps < 2:
+        raise ValueError(f"n_steps must be an integer >= 2; got {n_steps}")
+    if not span > 0:
+        raise ValueError(f"span must be > 0; got {span!r}")
+    offsets = np.linspace(-span, span, n_steps).astype(np.float32)
+    latent_dim = start.size
+    codes = np.repeat(start[np.newaxis], latent_dim * n_steps, axis=0)
+    for dimension in range(latent_dim):
+        rows = slice(dimension * n_steps, (dimension + 1) * n_steps)
+        codes[rows, dimension] = start[dimension] + offsets
+    return codes, offsets
+
+
+def grid_codes(n: int = 15, span: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+    """Codes on a regular n x n grid over a 2-D latent space.
+
+    Args:
+        n: Points per axis (>= 2).
+        span: The grid covers ``[-span, span]`` on both axes.
+
+    Returns:
+        ``(codes, values)``: codes (n * n, 2) ordered so that
+        ``codes.reshape(n, n, 2)[i, j] == (values[j], values[i])``, ready for
+        :func:`course_utils.plotting.plot_latent_manifold`, and the ``n``
+        grid values.
+
+    Example:
+        >>> codes, values = grid_codes(2, span=1.0)
+        >>> codes.tolist()
+        [[-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0], [1.0, 1.0]]
+    """
+    n = _check_positive_int("n", n)
+    if n < 2 or not span > 0:
+        raise ValueError(f"n must be >= 2 and span > 0; got n={n}, span={span!r}")
+    values = np.linspace(-span, span, n).astype(np.float32)
+    z1, z2 = np.meshgrid(values, values)
+    return np.stack([z1.ravel(), z2.ravel()], axis=1), values
+
+
+def interpolate_codes(start, end, n_steps: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Codes on the straight line from ``start`` to ``end``.
+
+    Args:
+        start: Code (latent_dim,).
+        end: Code of the same shape.
+        n_steps: Number of codes, both ends included (>= 2).
+
+    Returns:
+        ``(codes, alphas)``: codes (n_steps, latent_dim) equal to
+        ``(1 - alpha) * start + alpha * end`` and the alphas from 0 to 1.
+
+    Example:
+        >>> codes, alphas = interpolate_codes([0.0, 0.0], [1.0, 2.0], 3)
+        >>> codes.tolist()
+        [[0.0, 0.0], [0.5, 1.0], [1.0, 2.0]]
+    """
+    start = np.asarray(start, dtype=np.float32)
+    end = np.asarray(end, dtype=np.float32)
+    if start.ndim != 1 or start.shape != end.shape:
+        raise ValueError(
+            f"start and end must be 1-D codes of the same shape; got {start.shape} "
+            f"and {end.shape}"
+        )
+    n_steps = _check_positive_int("n_steps", n_steps)
+    if n_steps < 2:
+        raise ValueError(f"n_steps must be >= 2; got {n_steps}")
+    alphas = np.linspace(0.0, 1.0, n_steps).astype(np.float32)
+    return (1 - alphas)[:, None] * start + alphas[:, None] * end, alphas

@@ -1,0 +1,452 @@
+"""Tests for course_utils.layers: DenseTranspose and KLSparsityRegularizer.
+
+Modelled on Keras' own layer tests: output shapes, values against a NumPy
+computation, weights, argument checks, configs and ``.keras`` round trips.
+"""
+
+import doctest
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from course_utils import layers
+
+N_IN, N_OUT = 5, 3
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def built_dense(rng, n_in=N_IN, n_out=N_OUT, **kwargs):
+    """A Dense layer n_in -> n_out with a random kernel and bias."""
+    dense = keras.layers.Dense(n_out, **kwargs)
+    dense.build((None, n_in))
+    dense.kernel.assign(rng.normal(size=(n_in, n_out)).astype("float32"))
+    if dense.bias is not None:
+        dense.bias.assign(rng.normal(size=n_out).astype("float32"))
+    return dense
+
+
+def codings(rng, n=4):
+    return rng.normal(size=(n, N_OUT)).astype("float32")
+
+
+def as_numpy(tensor):
+    """A tensor or a variable as a NumPy array."""
+    return tensor.numpy()
+
+
+def run_docstring_example(obj):
+    finder = doctest.DocTestFinder(recurse=False)
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    for test in finder.find(obj, globs={"keras": keras, **vars(layers)}):
+        runner.run(test)
+    return runner.summarize(verbose=False)
+
+
+# --------------------------------------------------------------------------
+# DenseTranspose
+# --------------------------------------------------------------------------
+
+
+def test_dense_transpose_computes_inputs_times_the_transposed_kernel(rng):
+    dense = built_dense(rng)
+    layer = layers.DenseTranspose(dense, activation="sigmoid")
+    x = codings(rng)
+    layer.build(x.shape)
+    bias = rng.normal(size=N_IN).astype("float32")
+    layer.bias.assign(bias)
+
+    outputs = as_numpy(layer(x))
+
+    kernel = as_numpy(dense.kernel)
+    assert outputs.shape == (4, N_IN)
+    np.testing.assert_allclose(outputs, sigmoid(x @ kernel.T + bias), rtol=1e-5)
+
+
+def test_dense_transpose_without_activation_is_linear(rng):
+    dense = built_dense(rng, activation="relu")  # the Dense activation is unused
+    layer = layers.DenseTranspose(dense)
+    x = codings(rng)
+
+    outputs = as_numpy(layer(x))
+
+    kernel = as_numpy(dense.kernel)
+    np.testing.assert_allclose(outputs, x @ kernel.T, rtol=1e-5, atol=1e-6)
+    assert (outputs < 0).any()
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "output_shape"),
+    [((None, N_OUT), (None, N_IN)), ((2, 7, N_OUT), (2, 7, N_IN))],
+)
+def test_dense_transpose_output_shape(rng, input_shape, output_shape):
+    layer = layers.DenseTranspose(built_dense(rng))
+
+    assert layer.compute_output_shape(input_shape) == output_shape
+    symbolic = layer(keras.KerasTensor(input_shape))
+    assert tuple(symbolic.shape) == output_shape
+    concrete = np.zeros([2 if size is None else size for size in input_shape])
+    assert tuple(layer(concrete.astype("float32")).shape)[-1] == N_IN
+
+
+def test_dense_transpose_shares_the_kernel(rng):
+    dense = built_dense(rng)
+    layer = layers.DenseTranspose(dense)
+    x = codings(rng)
+    before = as_numpy(layer(x))
+
+    new_kernel = rng.normal(size=(N_IN, N_OUT)).astype("float32")
+    dense.kernel.assign(new_kernel)
+    after = as_numpy(layer(x))
+
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(after, x @ new_kernel.T, rtol=1e-5, atol=1e-6)
+
+
+def test_gradients_flow_to_the_shared_kernel(rng):
+    dense = built_dense(rng)
+    layer = layers.DenseTranspose(dense)
+    x = codings(rng)
+    layer.build(x.shape)
+
+    with tf.GradientTape() as tape:
+        loss = keras.ops.sum(layer(x))
+    kernel_gradient, bias_gradient = tape.gradient(loss, [dense.kernel, layer.bias])
+
+    # d/dK sum_b,j sum_i x[b, i] K[j, i] = sum_b x[b, i] for every row j.
+    expected = np.tile(x.sum(axis=0), (N_IN, 1))
+    np.testing.assert_allclose(kernel_gradient, expected, rtol=1e-5)
+    np.testing.assert_allclose(bias_gradient, np.full(N_IN, len(x)))
+
+
+def test_training_through_both_layers_updates_one_kernel(rng):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((N_IN,))
+    dense = keras.layers.Dense(N_OUT, activation="sigmoid")
+    outputs = layers.DenseTranspose(dense)(dense(inputs))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    x = rng.normal(size=(16, N_IN)).astype("float32")
+    kernel_before = as_numpy(dense.kernel).copy()
+
+    model.fit(x, x, epochs=2, batch_size=16, verbose=0)
+
+    assert len(model.trainable_weights) == 3  # kernel, Dense bias, own bias
+    assert not np.allclose(as_numpy(dense.kernel), kernel_before)
+
+
+def test_dense_transpose_creates_only_its_bias(rng):
+    dense = built_dense(rng)
+    layer = layers.DenseTranspose(dense)
+
+    layer.build((None, N_OUT))
+
+    own = [w for w in layer.weights if all(w is not v for v in dense.weights)]
+    assert own == [layer.bias]
+    assert tuple(layer.bias.shape) == (N_IN,)
+    np.testing.assert_array_equal(as_numpy(layer.bias), 0.0)
+    assert len(dense.weights) == 2  # the Dense layer is left as it was
+
+
+def test_dense_transpose_trainable_weights_are_the_ones_it_uses(rng):
+    # The layer uses its own bias and the Dense kernel, never the Dense bias:
+    # every trainable weight it reports must receive a gradient.
+    dense = built_dense(rng)
+    layer = layers.DenseTranspose(dense)
+    x = codings(rng)
+    layer.build(x.shape)
+
+    with tf.GradientTape() as tape:
+        loss = keras.ops.sum(layer(x))
+    gradients = tape.gradient(loss, layer.trainable_weights)
+
+    unused = [
+        w.path
+        for w, gradient in zip(layer.trainable_weights, gradients, strict=True)
+        if gradient is None
+    ]
+    assert unused == []
+    assert layer.count_params() in (N_IN, N_IN + N_IN * N_OUT)
+
+
+def test_dense_transpose_needs_a_built_dense_layer():
+    layer = layers.DenseTranspose(keras.layers.Dense(N_OUT, name="encoder_dense"))
+
+    with pytest.raises(
+        ValueError,
+        match=r"dense layer 'encoder_dense' must be built \(called once\) before",
+    ):
+        layer(np.zeros((2, N_OUT), "float32"))
+
+
+@pytest.mark.parametrize("width", [N_OUT + 1, N_IN, 1])
+def test_dense_transpose_rejects_inputs_of_the_wrong_width(rng, width):
+    layer = layers.DenseTranspose(built_dense(rng, name="codings"))
+
+    with pytest.raises(
+        ValueError,
+        match=rf"inputs must have {N_OUT} features \(the units of 'codings'\); "
+        rf"got shape \(2, {width}\)",
+    ):
+        layer(np.zeros((2, width), "float32"))
+
+
+@pytest.mark.parametrize(
+    "dense",
+    [keras.layers.Conv2D(3, 3), keras.layers.Flatten(), "dense", None],
+    ids=["Conv2D", "Flatten", "str", "None"],
+)
+def test_dense_transpose_rejects_what_is_not_a_dense_layer(dense):
+    with pytest.raises(TypeError, match=r"dense must be a keras\.layers\.Dense layer"):
+        layers.DenseTranspose(dense)
+
+
+def test_dense_transpose_rejects_an_unknown_activation(rng):
+    with pytest.raises(ValueError, match="no_such_activation"):
+        layers.DenseTranspose(built_dense(rng), activation="no_such_activation")
+
+
+def test_dense_transpose_config_round_trip(rng):
+    dense = built_dense(rng, name="encoder_dense")
+    layer = layers.DenseTranspose(dense, activation="sigmoid", name="tied")
+    x = codings(rng)
+    layer(x)
+
+    config = layer.get_config()
+    restored = layers.DenseTranspose.from_config(config)
+
+    assert config["name"] == "tied"
+    assert config["activation"] == "sigmoid"
+    assert config["dense"]["config"]["units"] == N_OUT
+    assert restored.name == "tied"
+    assert restored.activation is keras.activations.sigmoid
+    assert isinstance(restored.dense, keras.layers.Dense)
+    assert restored.dense.get_config() == dense.get_config()
+    assert restored.get_config() == config
+    # A layer made from a config alone gets a fresh copy of the Dense layer;
+    # the kernel is shared again only inside a saved model (next test).
+    assert tuple(restored(x).shape) == (len(x), N_IN)
+
+
+def test_dense_transpose_is_registered():
+    registered = keras.saving.get_registered_object("course_utils>DenseTranspose")
+    assert registered is layers.DenseTranspose
+
+
+def test_dense_transpose_round_trips_through_a_keras_file(rng, tmp_path):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((N_IN,))
+    dense = keras.layers.Dense(N_OUT, activation="sigmoid", name="encoder_dense")
+    outputs = layers.DenseTranspose(dense, activation="sigmoid", name="tied")(
+        dense(inputs)
+    )
+    model = keras.Model(inputs, outputs)
+    model.get_layer("tied").bias.assign(rng.normal(size=N_IN).astype("float32"))
+    x = rng.normal(size=(6, N_IN)).astype("float32")
+    path = tmp_path / "tied.keras"
+
+    model.save(path)
+    loaded = keras.models.load_model(path)
+
+    np.testing.assert_array_equal(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+    tied = loaded.get_layer("tied")
+    assert isinstance(tied, layers.DenseTranspose)
+    assert tied.dense is loaded.get_layer("encoder_dense")
+    assert len(loaded.weights) == len(model.weights) == 3
+
+
+def test_dense_transpose_docstring_example_runs():
+    result = run_docstring_example(layers.DenseTranspose)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+# --------------------------------------------------------------------------
+# KLSparsityRegularizer
+# --------------------------------------------------------------------------
+
+
+def bernoulli_kl(target, means):
+    return target * np.log(target / means) + (1 - target) * np.log(
+        (1 - target) / (1 - means)
+    )
+
+
+def regularize(regularizer, activations):
+    """The penalty as it lands in the loss, after Keras divides by the batch."""
+    value = regularizer(keras.ops.convert_to_tensor(activations, "float32"))
+    return float(value) / len(activations)
+
+
+def activations_with_means(means, n=10):
+    """Activations in [0, 1] whose column means are exactly ``means``."""
+    means = np.asarray(means, dtype=np.float64)
+    low = means * 0.5
+    high = 2 * means - low
+    return np.where(np.arange(n)[:, None] % 2 == 0, low, high).astype("float32")
+
+
+def test_kl_penalty_equals_the_bernoulli_kl_divergence(rng):
+    activations = rng.uniform(0.01, 0.99, size=(32, 6)).astype("float32")
+    regularizer = layers.KLSparsityRegularizer(weight=0.3, target=0.1)
+
+    penalty = regularize(regularizer, activations)
+
+    means = activations.astype(np.float64).mean(axis=0)
+    expected = 0.3 * bernoulli_kl(0.1, means).sum()
+    np.testing.assert_allclose(penalty, expected, rtol=1e-5)
+
+
+def test_kl_penalty_is_zero_at_the_target():
+    activations = activations_with_means([0.2, 0.2, 0.2])
+    np.testing.assert_allclose(activations.mean(axis=0), 0.2, rtol=1e-6)
+
+    penalty = regularize(
+        layers.KLSparsityRegularizer(weight=1.0, target=0.2), activations
+    )
+
+    assert abs(penalty) < 1e-6
+
+
+def test_kl_penalty_grows_away_from_the_target():
+    regularizer = layers.KLSparsityRegularizer(weight=1.0, target=0.1)
+    above = [0.1, 0.15, 0.3, 0.5, 0.9]
+    below = [0.1, 0.05, 0.02, 0.005]
+
+    for means in (above, below):
+        penalties = [
+            regularize(regularizer, activations_with_means([mean] * 4))
+            for mean in means
+        ]
+        assert np.all(np.diff(penalties) > 0), penalties
+        expected = [4 * bernoulli_kl(0.1, mean) for mean in means]
+        np.testing.assert_allclose(penalties, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_kl_penalty_is_finite_for_saturated_units():
+    regularizer = layers.KLSparsityRegularizer(weight=1.0, target=0.1)
+
+    for value in (0.0, 1.0):
+        penalty = regularize(regularizer, np.full((4, 3), value))
+        assert np.isfinite(penalty) and penalty > 0
+
+
+def test_kl_weight_scales_the_penalty(rng):
+    activations = rng.uniform(size=(16, 5))
+    penalties = {
+        weight: regularize(
+            layers.KLSparsityRegularizer(weight=weight, target=0.2), activations
+        )
+        for weight in (0.0, 0.5, 1.0, 2.0)
+    }
+
+    assert penalties[0.0] == 0.0
+    assert penalties[1.0] > 0
+    np.testing.assert_allclose(penalties[0.5], penalties[1.0] / 2, rtol=1e-6)
+    np.testing.assert_allclose(penalties[2.0], penalties[1.0] * 2, rtol=1e-6)
+
+
+def test_kl_defaults():
+    regularizer = layers.KLSparsityRegularizer()
+
+    assert (regularizer.weight, regularizer.target) == (0.05, 0.1)
+
+
+@pytest.mark.parametrize("weight", [-0.1, -1, float("nan"), float("-inf")])
+def test_kl_rejects_a_negative_weight(weight):
+    with pytest.raises(ValueError, match=rf"weight must be >= 0; got {weight!r}"):
+        layers.KLSparsityRegularizer(weight=weight)
+
+
+@pytest.mark.parametrize("target", [0, 0.0, 1, 1.0, -0.5, 1.5, float("nan")])
+def test_kl_rejects_a_target_outside_zero_one(target):
+    with pytest.raises(
+        ValueError,
+        match=r"target must be a mean activation strictly between 0 and 1; "
+        rf"got {target!r}",
+    ):
+        layers.KLSparsityRegularizer(target=target)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [({"weight": "0.05"}, "weight"), ({"target": None}, "target")],
+)
+def test_kl_names_an_argument_that_is_not_a_number(kwargs, name):
+    with pytest.raises((TypeError, ValueError), match=name):
+        layers.KLSparsityRegularizer(**kwargs)
+
+
+def test_kl_config_round_trip():
+    regularizer = layers.KLSparsityRegularizer(weight=0.2, target=0.05)
+
+    config = regularizer.get_config()
+    restored = layers.KLSparsityRegularizer.from_config(config)
+    deserialized = keras.regularizers.deserialize(
+        keras.regularizers.serialize(regularizer)
+    )
+
+    assert config == {"weight": 0.2, "target": 0.05}
+    for copy in (restored, deserialized):
+        assert isinstance(copy, layers.KLSparsityRegularizer)
+        assert copy.get_config() == config
+
+
+def test_kl_as_activity_regularizer_adds_a_loss(rng):
+    regularizer = layers.KLSparsityRegularizer(weight=1.0, target=0.1)
+    inputs = keras.Input((4,))
+    coding_layer = keras.layers.Dense(
+        6, activation="sigmoid", activity_regularizer=regularizer
+    )
+    model = keras.Model(inputs, coding_layer(inputs))
+    x = rng.normal(size=(8, 4)).astype("float32")
+
+    activations = as_numpy(model(x))
+
+    (loss,) = model.losses
+    # Keras divides every activity regularizer by the batch size; the
+    # regularizer scales that back, so the loss added is weight * KL.
+    expected = bernoulli_kl(0.1, activations.astype(np.float64).mean(axis=0)).sum()
+    np.testing.assert_allclose(float(loss), expected, rtol=1e-5)
+
+
+def test_kl_activity_regularizer_survives_saving(rng, tmp_path):
+    inputs = keras.Input((4,))
+    outputs = keras.layers.Dense(
+        6,
+        activation="sigmoid",
+        activity_regularizer=layers.KLSparsityRegularizer(weight=0.3, target=0.05),
+        name="codings",
+    )(inputs)
+    model = keras.Model(inputs, outputs)
+    path = tmp_path / "sparse.keras"
+
+    model.save(path)
+    loaded = keras.models.load_model(path)
+
+    regularizer = loaded.get_layer("codings").activity_regularizer
+    assert isinstance(regularizer, layers.KLSparsityRegularizer)
+    assert regularizer.get_config() == {"weight": 0.3, "target": 0.05}
+    x = rng.normal(size=(5, 4)).astype("float32")
+    loaded(x)
+    model(x)
+    np.testing.assert_allclose(
+        float(loaded.losses[0]), float(model.losses[0]), rtol=1e-6
+    )
+
+
+def test_kl_docstring_example_runs():
+    result = run_docstring_example(layers.KLSparsityRegularizer)
+    assert result.attempted > 0
+    assert result.failed == 0
