@@ -450,3 +450,118 @@ def test_kl_docstring_example_runs():
     result = run_docstring_example(layers.KLSparsityRegularizer)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+# --------------------------------------------------------------------------
+# MinibatchDiscrimination
+# --------------------------------------------------------------------------
+
+
+def minibatch_features_numpy(inputs, projection, n_kernels, kernel_dim):
+    """o_b(i) = sum over j != i of exp(-||M_i,b - M_j,b||_1), in NumPy."""
+    projected = (inputs @ projection).reshape(len(inputs), n_kernels, kernel_dim)
+    l1 = np.abs(projected[:, None] - projected[None, :]).sum(axis=-1)  # (i, j, b)
+    return np.exp(-l1).sum(axis=1) - 1.0
+
+
+def test_minibatch_discrimination_output_shape():
+    layer = layers.MinibatchDiscrimination(n_kernels=7, kernel_dim=3)
+    outputs = layer(np.zeros((4, 10), "float32"))
+    assert tuple(outputs.shape) == (4, 17)
+    assert layer.compute_output_shape((None, 10)) == (None, 17)
+    model = keras.Sequential([keras.Input((10,)), layer, keras.layers.Dense(1)])
+    assert model.output_shape == (None, 1)
+    assert model.layers[0].output.shape == (None, 17)
+
+
+def test_minibatch_discrimination_matches_numpy(rng):
+    layer = layers.MinibatchDiscrimination(n_kernels=6, kernel_dim=4)
+    x = 0.3 * rng.normal(size=(5, 10)).astype("float32")
+    layer.build(x.shape)
+
+    outputs = as_numpy(layer(x))
+
+    expected = minibatch_features_numpy(x, as_numpy(layer.projection), 6, 4)
+    np.testing.assert_array_equal(outputs[:, :10], x)  # the inputs pass through
+    np.testing.assert_allclose(outputs[:, 10:], expected, rtol=1e-4, atol=1e-6)
+    assert np.all(outputs[:, 10:] > 0)
+
+
+def test_minibatch_features_are_larger_for_identical_rows(rng):
+    layer = layers.MinibatchDiscrimination(n_kernels=5, kernel_dim=3)
+    diverse = rng.normal(size=(8, 10)).astype("float32")
+    identical = np.repeat(diverse[:1], 8, axis=0)
+
+    collapsed = as_numpy(layer(identical))[:, 10:]
+    varied = as_numpy(layer(diverse))[:, 10:]
+
+    # Identical rows are at L1 distance 0: each one sees 7 others with exp(0) = 1.
+    np.testing.assert_allclose(collapsed, 7.0, rtol=1e-6)
+    assert np.all(varied < collapsed)
+    assert varied.mean() < 0.5 * collapsed.mean()
+
+
+def test_minibatch_features_are_zero_for_a_batch_of_one(rng):
+    layer = layers.MinibatchDiscrimination(n_kernels=4, kernel_dim=2)
+    outputs = as_numpy(layer(rng.normal(size=(1, 6)).astype("float32")))
+    np.testing.assert_allclose(outputs[:, 6:], 0.0, atol=1e-7)
+
+
+def test_minibatch_discrimination_trains_its_projection(rng):
+    layer = layers.MinibatchDiscrimination(n_kernels=4, kernel_dim=2)
+    x = tf.constant(rng.normal(size=(6, 5)).astype("float32"))
+    layer.build(x.shape)
+    assert [w.name for w in layer.trainable_weights] == ["projection"]
+    assert tuple(layer.projection.shape) == (5, 8)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(x)[:, 5:])
+    gradient = tape.gradient(loss, layer.projection)
+    assert gradient is not None and np.abs(as_numpy(gradient)).max() > 0
+
+
+def test_minibatch_discrimination_config_round_trip():
+    layer = layers.MinibatchDiscrimination(n_kernels=9, kernel_dim=2, name="mbd")
+    config = layer.get_config()
+    assert config["n_kernels"] == 9 and config["kernel_dim"] == 2
+    clone = layers.MinibatchDiscrimination.from_config(config)
+    assert (clone.n_kernels, clone.kernel_dim, clone.name) == (9, 2, "mbd")
+    assert (
+        keras.saving.get_registered_object("course_utils>MinibatchDiscrimination")
+        is layers.MinibatchDiscrimination
+    )
+
+
+def test_minibatch_discrimination_round_trips_through_a_keras_file(rng, tmp_path):
+    model = keras.Sequential(
+        [
+            keras.Input((6,)),
+            layers.MinibatchDiscrimination(n_kernels=3, kernel_dim=2),
+            keras.layers.Dense(1),
+        ]
+    )
+    path = tmp_path / "mbd.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    x = rng.normal(size=(4, 6)).astype("float32")
+    assert isinstance(loaded.layers[0], layers.MinibatchDiscrimination)
+    np.testing.assert_allclose(as_numpy(loaded(x)), as_numpy(model(x)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["n_kernels", "kernel_dim"])
+@pytest.mark.parametrize("value", [0, -3, 2.5, True, "5", None])
+def test_minibatch_discrimination_rejects_bad_sizes(name, value):
+    with pytest.raises(ValueError, match=name):
+        layers.MinibatchDiscrimination(**{name: value})
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 5), (4, 8, 8, 1), (4,)])
+def test_minibatch_discrimination_needs_flat_features(shape):
+    layer = layers.MinibatchDiscrimination(n_kernels=2, kernel_dim=2)
+    with pytest.raises(ValueError, match=r"\(batch, features\)"):
+        layer(np.zeros(shape, "float32"))
+
+
+def test_minibatch_discrimination_docstring_example_runs():
+    result = run_docstring_example(layers.MinibatchDiscrimination)
+    assert result.attempted > 0
+    assert result.failed == 0

@@ -134,9 +134,14 @@ class GAN(keras.Model):
         self.generator_loss = generator_loss
         self.d_steps = _check_positive_int("d_steps", d_steps)
         self.label_smoothing = _check_fraction("label_smoothing", label_smoothing)
-        if not (isinstance(instance_noise, (int, float)) and instance_noise >= 0):
+        if (
+            isinstance(instance_noise, bool)
+            or not isinstance(instance_noise, (int, float))
+            or not np.isfinite(instance_noise)
+            or instance_noise < 0
+        ):
             raise ValueError(
-                f"instance_noise must be a number >= 0; got {instance_noise!r}"
+                f"instance_noise must be a finite number >= 0; got {instance_noise!r}"
             )
         self.instance_noise = float(instance_noise)
         self.replay_size = _check_non_negative_int("replay_size", replay_size)
@@ -202,8 +207,9 @@ class GAN(keras.Model):
                 "feature_matching=True needs a discriminator layer named 'features' "
                 f"(the builders of this module name one); layers are {names}"
             )
+        inputs = self.discriminator.inputs
         return keras.Model(
-            self.discriminator.inputs,
+            inputs[0] if len(inputs) == 1 else inputs,
             self.discriminator.get_layer("features").output,
             name="discriminator_features",
         )
