@@ -732,3 +732,1160 @@ def ring_mode_coverage(
         high_quality_share=float(good.mean()),
         counts=counts,
     )
+
+
+# --------------------------------------------------------------------------
+# Evaluating generated images: FID, KID, precision / recall, class coverage
+# --------------------------------------------------------------------------
+#
+# Each metric comes twice: a features-level function on two arrays of
+# embeddings (``..._from_features``), plain NumPy, and an image-level function
+# that embeds Fashion-MNIST images with the domain classifier
+# (:func:`course_utils.models.classifier.domain_classifier`) first. Taught in
+# ``notebooks/08_gan_training_problems.ipynb`` (how to evaluate GANs).
+
+_KID_DEFAULT_SUBSET_SIZE = 1000
+_DISTANCE_BATCH_ROWS = 1024
+
+
+def _as_features(features: Any, name: str) -> np.ndarray:
+    """Check a (N, d) array of features and return it as float64."""
+    array = _as_numeric_array(features, name)
+    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(
+            f"{name} must be a 2-D (N, d) array of features, one row per image, "
+            f"with N >= 1 and d >= 1; got an array of shape {array.shape}."
+        )
+    _check_finite(array, name)
+    return array.astype(np.float64)
+
+
+def _as_feature_pair(
+    first: Any, second: Any, names: tuple[str, str], minimum: int, why: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check two feature arrays of the same width with >= ``minimum`` rows."""
+    arrays = (_as_features(first, names[0]), _as_features(second, names[1]))
+    if arrays[0].shape[1] != arrays[1].shape[1]:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same number of features d; "
+            f"got {arrays[0].shape[1]} and {arrays[1].shape[1]}."
+        )
+    for name, array in zip(names, arrays, strict=True):
+        if array.shape[0] < minimum:
+            raise ValueError(
+                f"{name} must hold at least {minimum} rows {why}; got {array.shape[0]}."
+            )
+    return arrays
+
+
+def _symmetric_sqrt(matrix: np.ndarray) -> np.ndarray:
+    """Square root of a symmetric positive semi-definite matrix (eigh)."""
+    eigenvalues, eigenvectors = np.linalg.eigh((matrix + matrix.T) / 2.0)
+    roots = np.sqrt(np.clip(eigenvalues, 0.0, None))
+    return (eigenvectors * roots) @ eigenvectors.T
+
+
+def frechet_distance_from_statistics(
+    mean_a: Any, cov_a: Any, mean_b: Any, cov_b: Any
+) -> float:
+    """Frechet (2-Wasserstein) distance between two Gaussians, squared.
+
+    ``d^2 = |m_a - m_b|^2 + tr(S_a) + tr(S_b) - 2 tr((S_a^1/2 S_b S_a^1/2)^1/2)``.
+
+    The last trace equals ``tr((S_a S_b)^1/2)`` of the usual formula, but the
+    matrix under the root is symmetric positive semi-definite, so both roots
+    come from symmetric eigen-decompositions with negative rounding noise
+    clipped to 0: the result is real and stable even for singular
+    covariances (fewer samples than features). NumPy only.
+
+    Args:
+        mean_a: Mean vector, shape (d,).
+        cov_a: Covariance matrix, shape (d, d), symmetric positive
+            semi-definite.
+        mean_b: Mean vector, shape (d,).
+        cov_b: Covariance matrix, shape (d, d).
+
+    Returns:
+        The squared distance, a float >= 0.
+
+    Raises:
+        TypeError: If an argument is not numeric.
+        ValueError: If the shapes do not match or a value is not finite.
+
+    Example:
+        >>> frechet_distance_from_statistics([0.0], [[4.0]], [3.0], [[1.0]])
+        10.0
+    """
+    means = [
+        _as_numeric_array(m, n) for m, n in ((mean_a, "mean_a"), (mean_b, "mean_b"))
+    ]
+    covs = [_as_numeric_array(c, n) for c, n in ((cov_a, "cov_a"), (cov_b, "cov_b"))]
+    d = means[0].shape[0] if means[0].ndim == 1 else -1
+    for name, array in zip(("mean_a", "mean_b"), means, strict=True):
+        if array.ndim != 1 or array.shape[0] != d or d == 0:
+            raise ValueError(
+                f"{name} must be a non-empty 1-D vector, both means of the same "
+                f"length; got shapes {means[0].shape} and {means[1].shape}."
+            )
+        _check_finite(array, name)
+    for name, array in zip(("cov_a", "cov_b"), covs, strict=True):
+        if array.shape != (d, d):
+            raise ValueError(
+                f"{name} must be a ({d}, {d}) matrix to match the means; got shape "
+                f"{array.shape}."
+            )
+        _check_finite(array, name)
+    mean_a, mean_b = (m.astype(np.float64) for m in means)
+    cov_a, cov_b = (c.astype(np.float64) for c in covs)
+    root_a = _symmetric_sqrt(cov_a)
+    product = root_a @ cov_b @ root_a
+    eigenvalues = np.linalg.eigvalsh((product + product.T) / 2.0)
+    trace_of_root = float(np.sum(np.sqrt(np.clip(eigenvalues, 0.0, None))))
+    difference = mean_a - mean_b
+    distance = (
+        float(difference @ difference)
+        + float(np.trace(cov_a))
+        + float(np.trace(cov_b))
+        - 2.0 * trace_of_root
+    )
+    return max(distance, 0.0)
+
+
+def frechet_distance_from_features(features_a: Any, features_b: Any) -> float:
+    """Frechet distance between Gaussians fitted to two sets of features.
+
+    Fits a Gaussian to each set (sample mean ``m`` and covariance ``S`` with
+    the ``N - 1`` denominator) and returns
+    ``|m_a - m_b|^2 + tr(S_a) + tr(S_b) - 2 tr((S_a^1/2 S_b S_a^1/2)^1/2)``
+    (:func:`frechet_distance_from_statistics`). With Inception features this
+    is the FID; :func:`frechet_distance` uses Fashion-MNIST features.
+
+    The estimate is biased upwards for small sets (two samples of one
+    distribution give a positive value that shrinks roughly like 1/N):
+    compare scores computed with the same numbers of images.
+
+    Args:
+        features_a: Array (N_a, d), N_a >= 2.
+        features_b: Array (N_b, d), N_b >= 2.
+
+    Returns:
+        The distance, a float >= 0 (0 for identical sets).
+
+    Raises:
+        TypeError: If an input is not numeric.
+        ValueError: If an input is not 2-D, holds NaN or infinity, has fewer
+            than 2 rows, or if the widths differ.
+
+    Example:
+        >>> a = np.array([[0.0], [2.0]]); b = np.array([[3.0], [5.0]])
+        >>> frechet_distance_from_features(a, b)
+        9.0
+    """
+    a, b = _as_feature_pair(
+        features_a,
+        features_b,
+        ("features_a", "features_b"),
+        2,
+        "to estimate a covariance",
+    )
+    return frechet_distance_from_statistics(
+        a.mean(axis=0),
+        np.atleast_2d(np.cov(a, rowvar=False)),
+        b.mean(axis=0),
+        np.atleast_2d(np.cov(b, rowvar=False)),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class KernelDistance:
+    """A kernel inception distance: mean and spread over random subsets.
+
+    Unpacks as ``mean, std = kernel_distance(...)``.
+
+    Attributes:
+        mean: Mean of the unbiased MMD^2 estimates over the subsets.
+        std: Their standard deviation (``ddof=1``; NaN for one subset).
+        n_subsets: Number of subsets.
+        subset_size: Rows drawn from each set for each subset.
+    """
+
+    mean: float
+    std: float
+    n_subsets: int
+    subset_size: int
+
+    def __iter__(self):
+        return iter((self.mean, self.std))
+
+    def __repr__(self) -> str:
+        return (
+            f"KernelDistance(mean={self.mean:.6f}, std={self.std:.6f}, "
+            f"n_subsets={self.n_subsets}, subset_size={self.subset_size})"
+        )
+
+
+def _polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    values = x @ y.T / x.shape[1] + 1.0
+    return values * values * values
+
+
+def kernel_distance_from_features(
+    features_a: Any,
+    features_b: Any,
+    *,
+    n_subsets: int = 10,
+    subset_size: int = _KID_DEFAULT_SUBSET_SIZE,
+    seed: int | None = 0,
+) -> KernelDistance:
+    """Kernel distance (KID) between two sets of features.
+
+    For each of ``n_subsets`` subsets, ``m = subset_size`` rows ``x_i`` are
+    drawn without replacement from ``features_a`` and ``m`` rows ``y_j`` from
+    ``features_b``; the unbiased estimate of the squared maximum mean
+    discrepancy with the cubic polynomial kernel
+    ``k(x, y) = (x . y / d + 1)^3`` is::
+
+        MMD^2 = sum_{i != j} k(x_i, x_j) / (m (m - 1))
+              + sum_{i != j} k(y_i, y_j) / (m (m - 1))
+              - 2 sum_{i, j} k(x_i, y_j) / m^2
+
+    (Binkowski et al., 2018). Unbiased means that two samples of one
+    distribution give 0 on average (single estimates may be slightly
+    negative); unlike the Frechet distance it does not depend on the
+    number of images.
+
+    Args:
+        features_a: Array (N_a, d).
+        features_b: Array (N_b, d).
+        n_subsets: Number of random subsets (>= 1).
+        subset_size: Rows per subset (>= 2, at most ``min(N_a, N_b)``).
+        seed: Seed of the subset draws (None: a fresh one each call).
+
+    Returns:
+        A :class:`KernelDistance` with ``mean`` and ``std`` over the subsets.
+
+    Raises:
+        TypeError: If an input is not numeric or a count not an int.
+        ValueError: If an input is not 2-D or holds NaN or infinity, the
+            widths differ, ``n_subsets < 1``, ``subset_size < 2`` or
+            ``subset_size`` exceeds a set's size.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> a, b = rng.normal(size=(200, 4)), rng.normal(size=(200, 4)) + 2.0
+        >>> kid = kernel_distance_from_features(a, b, subset_size=100)
+        >>> kid.mean > 1.0
+        True
+    """
+    n_subsets = _check_integer(n_subsets, "n_subsets")
+    subset_size = _check_integer(subset_size, "subset_size")
+    if n_subsets < 1:
+        raise ValueError(f"n_subsets must be at least 1; got {n_subsets}.")
+    if subset_size < 2:
+        raise ValueError(
+            f"subset_size must be at least 2 (the unbiased estimate pairs distinct "
+            f"rows); got {subset_size}."
+        )
+    a, b = _as_feature_pair(features_a, features_b, ("features_a", "features_b"), 1, "")
+    smallest = min(len(a), len(b))
+    if subset_size > smallest:
+        raise ValueError(
+            f"subset_size must be at most the size of the smaller set ({smallest}: "
+            f"features_a has {len(a)} rows, features_b {len(b)}); got "
+            f"{subset_size}. Pass subset_size={smallest} or use more images."
+        )
+    rng = np.random.default_rng(seed)
+    m = subset_size
+    estimates = np.empty(n_subsets)
+    for index in range(n_subsets):
+        x = a[rng.choice(len(a), m, replace=False)]
+        y = b[rng.choice(len(b), m, replace=False)]
+        k_xx = _polynomial_kernel(x, x)
+        k_yy = _polynomial_kernel(y, y)
+        k_xy = _polynomial_kernel(x, y)
+        within = (k_xx.sum() - np.trace(k_xx) + k_yy.sum() - np.trace(k_yy)) / (
+            m * (m - 1)
+        )
+        estimates[index] = within - 2.0 * k_xy.mean()
+    std = float(estimates.std(ddof=1)) if n_subsets > 1 else float("nan")
+    return KernelDistance(
+        mean=float(estimates.mean()),
+        std=std,
+        n_subsets=n_subsets,
+        subset_size=subset_size,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class PrecisionRecall:
+    """Improved precision and recall of generated samples (k-NN manifolds).
+
+    Unpacks as ``precision, recall = precision_recall(...)``.
+
+    Attributes:
+        precision: Share of fake samples inside the real manifold (quality).
+        recall: Share of real samples inside the fake manifold (diversity).
+        k: The neighbour that sets each ball's radius.
+    """
+
+    precision: float
+    recall: float
+    k: int
+
+    def __iter__(self):
+        return iter((self.precision, self.recall))
+
+    def __repr__(self) -> str:
+        return (
+            f"PrecisionRecall(precision={self.precision:.4f}, "
+            f"recall={self.recall:.4f}, k={self.k})"
+        )
+
+
+def _squared_distances(
+    queries: np.ndarray, query_norms: np.ndarray, points: np.ndarray, point_norms
+) -> np.ndarray:
+    distances = queries @ points.T  # one (rows, N) buffer, updated in place
+    distances *= -2.0
+    distances += query_norms[:, None]
+    distances += point_norms[None, :]
+    return np.maximum(distances, 0.0, out=distances)
+
+
+def _knn_radii_squared(points: np.ndarray, k: int, batch_rows: int) -> np.ndarray:
+    """Squared distance of each point to its k-th nearest other point."""
+    norms = np.einsum("ij,ij->i", points, points)
+    radii = np.empty(len(points))
+    for start in range(0, len(points), batch_rows):
+        stop = min(start + batch_rows, len(points))
+        distances = _squared_distances(
+            points[start:stop], norms[start:stop], points, norms
+        )
+        distances[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        # Index 0 after partitioning is the point itself (distance 0).
+        radii[start:stop] = np.partition(distances, k, axis=1)[:, k]
+    return radii
+
+
+def _inside_manifold(
+    queries: np.ndarray, points: np.ndarray, radii: np.ndarray, batch_rows: int
+) -> np.ndarray:
+    """True for each query within the ball of at least one point."""
+    query_norms = np.einsum("ij,ij->i", queries, queries)
+    point_norms = np.einsum("ij,ij->i", points, points)
+    inside = np.empty(len(queries), dtype=bool)
+    for start in range(0, len(queries), batch_rows):
+        stop = min(start + batch_rows, len(queries))
+        distances = _squared_distances(
+            queries[start:stop], query_norms[start:stop], points, point_norms
+        )
+        inside[start:stop] = np.any(distances <= radii[None, :], axis=1)
+    return inside
+
+
+def precision_recall_from_features(
+    real_features: Any,
+    fake_features: Any,
+    *,
+    k: int = 3,
+    batch_rows: int = _DISTANCE_BATCH_ROWS,
+) -> PrecisionRecall:
+    """Improved precision and recall (Kynkaanniemi et al., 2019).
+
+    Each set is turned into a "manifold": the union of balls centred on its
+    samples, each ball's radius being the distance to the sample's k-th
+    nearest neighbour in its own set. Then::
+
+        precision = share of fake samples inside the real manifold
+        recall    = share of real samples inside the fake manifold
+
+    Low precision: fakes that look like no real image (poor quality). Low
+    recall: parts of the real distribution that no fake comes near (mode
+    collapse). Distances are Euclidean and computed ``batch_rows`` rows at a
+    time, so 10,000 x 10,000 samples need about 160 MB at the peak.
+
+    Args:
+        real_features: Array (N_real, d), N_real > k.
+        fake_features: Array (N_fake, d), N_fake > k.
+        k: The neighbour that sets the radii (>= 1; the paper uses 3).
+        batch_rows: Rows of the distance matrix held in memory at once.
+
+    Returns:
+        A :class:`PrecisionRecall`.
+
+    Raises:
+        TypeError: If an input is not numeric or ``k`` not an int.
+        ValueError: If an input is not 2-D or holds NaN or infinity, the
+            widths differ, ``k < 1`` or a set has ``k`` or fewer rows.
+
+    Example:
+        >>> real = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> fake = np.array([[0.5], [1.5], [10.0], [11.0]])
+        >>> precision_recall_from_features(real, fake, k=1)
+        PrecisionRecall(precision=0.5000, recall=0.7500, k=1)
+    """
+    k = _check_integer(k, "k")
+    batch_rows = _check_integer(batch_rows, "batch_rows")
+    if k < 1:
+        raise ValueError(f"k must be at least 1; got {k}.")
+    if batch_rows < 1:
+        raise ValueError(f"batch_rows must be at least 1; got {batch_rows}.")
+    real, fake = _as_feature_pair(
+        real_features,
+        fake_features,
+        ("real_features", "fake_features"),
+        k + 1,
+        f"(more than k={k}, to have a k-th nearest neighbour)",
+    )
+    real_radii = _knn_radii_squared(real, k, batch_rows)
+    fake_radii = _knn_radii_squared(fake, k, batch_rows)
+    precision = float(np.mean(_inside_manifold(fake, real, real_radii, batch_rows)))
+    recall = float(np.mean(_inside_manifold(real, fake, fake_radii, batch_rows)))
+    return PrecisionRecall(precision=precision, recall=recall, k=k)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ClassCoverage:
+    """Which classes a set of images falls into, by the domain classifier.
+
+    Print it for a per-class table; ``repr`` gives one line.
+
+    Attributes:
+        counts: Images predicted in each class, shape (n_classes,).
+        shares: ``counts / n_images``.
+        n_covered: Classes whose share is at least ``threshold``.
+        n_classes: Number of classes (10).
+        threshold: Share a class needs to count as covered.
+        kl_to_uniform: ``KL(shares || uniform)`` in nats, from 0 (balanced)
+            to ``log(n_classes)`` (a single class).
+        confidence_score: ``exp(E_x[KL(p(y|x) || p(y))])``, from 1 to
+            ``n_classes`` (the "Inception score" on this domain).
+        n_images: Number of images.
+    """
+
+    counts: np.ndarray
+    shares: np.ndarray
+    n_covered: int
+    n_classes: int
+    threshold: float
+    kl_to_uniform: float
+    confidence_score: float
+    n_images: int
+
+    def __repr__(self) -> str:
+        return (
+            f"ClassCoverage({self.n_covered}/{self.n_classes} classes covered "
+            f"(share >= {self.threshold:.1%}), kl_to_uniform="
+            f"{self.kl_to_uniform:.4f} nats, confidence_score="
+            f"{self.confidence_score:.3f}, n_images={self.n_images})"
+        )
+
+    def __str__(self) -> str:
+        from course_utils.data import CLASS_NAMES
+
+        names = (
+            CLASS_NAMES
+            if self.n_classes == len(CLASS_NAMES)
+            else [f"class {i}" for i in range(self.n_classes)]
+        )
+        width = max(len(name) for name in names)
+        lines = [repr(self)]
+        for name, count, share in zip(names, self.counts, self.shares, strict=True):
+            mark = "" if share >= self.threshold else "  (not covered)"
+            bar = "#" * int(round(share * 50))
+            lines.append(f"  {name:<{width}} {count:6d} {share:6.1%} {bar}{mark}")
+        return "\n".join(lines)
+
+
+def class_coverage_from_probabilities(
+    probabilities: Any, *, threshold: float = 0.03
+) -> ClassCoverage:
+    """Class histogram, classes covered, KL to uniform and confidence score.
+
+    With ``p(y|x)`` the classifier's probabilities, ``y(x)`` its predicted
+    class and ``p(y) = E_x[p(y|x)]``::
+
+        shares_c         = share of images with y(x) = c
+        n_covered        = number of classes c with shares_c >= threshold
+        kl_to_uniform    = sum_c shares_c log(shares_c * C)       (0 log 0 = 0)
+        confidence_score = exp(E_x[sum_c p(c|x) log(p(c|x) / p(c))])
+
+    The confidence score is the Inception score of Salimans et al. (2016)
+    computed with the domain classifier: it is high (up to C) when each image
+    is confidently one class and the classes are balanced.
+
+    The default threshold, 3% (30% of a fair share of 10%), sits above the
+    1-3% that a good classifier leaks to neighbouring classes on a set of a
+    single real class, so such a set counts as 1 class, while a class that a
+    generator produces half as often as it should still counts.
+
+    Args:
+        probabilities: Array (N, C) of class probabilities, rows summing to
+            1 (within 1e-3).
+        threshold: Share a class needs to count as covered, in (0, 1].
+
+    Returns:
+        A :class:`ClassCoverage`.
+
+    Raises:
+        TypeError: If ``probabilities`` is not numeric.
+        ValueError: If it is not (N, C) with N >= 1 and C >= 2, holds values
+            outside [0, 1] or rows that do not sum to 1, or if ``threshold``
+            is not in (0, 1].
+
+    Example:
+        >>> coverage = class_coverage_from_probabilities(np.eye(4)[[0, 0, 1, 2]])
+        >>> coverage.n_covered, coverage.counts.tolist()
+        (3, [2, 1, 1, 0])
+    """
+    array = _as_numeric_array(probabilities, "probabilities")
+    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] < 2:
+        raise ValueError(
+            "probabilities must be a 2-D (N, C) array with one row of class "
+            f"probabilities per image, N >= 1 and C >= 2; got shape {array.shape}."
+        )
+    _check_finite(array, "probabilities")
+    array = array.astype(np.float64)
+    if array.min() < 0.0 or array.max() > 1.0 + 1e-6:
+        raise ValueError(
+            "probabilities must lie in [0, 1]; got values from "
+            f"{array.min():.4g} to {array.max():.4g}."
+        )
+    sums = array.sum(axis=1)
+    if np.max(np.abs(sums - 1.0)) > 1e-3:
+        raise ValueError(
+            "each row of probabilities must sum to 1 (softmax outputs); got row "
+            f"sums from {sums.min():.4g} to {sums.max():.4g}."
+        )
+    if isinstance(threshold, (bool, np.bool_)) or not isinstance(
+        threshold, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"threshold must be a number in (0, 1]; got {threshold!r}.")
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold must be in (0, 1]; got {threshold!r}.")
+    n_images, n_classes = array.shape
+    counts = np.bincount(array.argmax(axis=1), minlength=n_classes)
+    shares = counts / n_images
+    nonzero = shares > 0
+    kl_to_uniform = float(np.sum(shares[nonzero] * np.log(shares[nonzero] * n_classes)))
+    tiny = np.finfo(np.float64).tiny
+    marginal = array.mean(axis=0)
+    pointwise = array * (
+        np.log(np.maximum(array, tiny)) - np.log(np.maximum(marginal, tiny))
+    )
+    confidence_score = float(np.exp(np.mean(pointwise.sum(axis=1))))
+    counts.setflags(write=False)
+    shares.setflags(write=False)
+    return ClassCoverage(
+        counts=counts,
+        shares=shares,
+        n_covered=int(np.count_nonzero(shares >= threshold)),
+        n_classes=int(n_classes),
+        threshold=float(threshold),
+        kl_to_uniform=max(kl_to_uniform, 0.0),
+        confidence_score=confidence_score,
+        n_images=int(n_images),
+    )
+
+
+# -- image-level metrics ------------------------------------------------------
+
+
+def _resolve_classifier(classifier: Any):
+    """Return ``classifier``, or the domain classifier of the current mode."""
+    if classifier is None:
+        from course_utils.models import classifier as classifier_module
+
+        return classifier_module.domain_classifier()
+    missing = [
+        method
+        for method in ("embed", "predict_proba")
+        if not callable(getattr(classifier, method, None))
+    ]
+    if missing:
+        raise TypeError(
+            "classifier must be None (the course's domain classifier) or an object "
+            "with embed(images, value_range) and predict_proba(images, value_range) "
+            f"methods, like a DomainClassifier; got {type(classifier).__name__} "
+            f"without {', '.join(missing)}."
+        )
+    return classifier
+
+
+def _prepare(images: Any, value_range: str, name: str) -> np.ndarray:
+    from course_utils.models import classifier as classifier_module
+
+    return classifier_module.prepare_images(images, value_range, name=name)
+
+
+def _check_count_of(images: np.ndarray, name: str, minimum: int, why: str) -> None:
+    if len(images) < minimum:
+        raise ValueError(
+            f"{name} must hold at least {minimum} images {why}; got {len(images)}."
+        )
+
+
+def frechet_distance(
+    real: Any, fake: Any, *, value_range: str = "[0,1]", classifier: Any = None
+) -> float:
+    """Frechet distance between real and generated images (FID on this domain).
+
+    Both sets are embedded with the domain classifier (its penultimate
+    layer) and compared with :func:`frechet_distance_from_features`:
+    ``|m_r - m_f|^2 + tr(S_r) + tr(S_f) - 2 tr((S_r^1/2 S_f S_r^1/2)^1/2)``.
+    Lower is better; 0 for identical sets. It grows with both poor quality
+    and poor diversity, and is biased upwards for small sets: compare scores
+    computed on the same numbers of images (thousands for stable numbers)
+    and the same classifier (fast and full mode differ).
+
+    Args:
+        real: Real images, float (N, 28, 28) or (N, 28, 28, 1), N >= 2.
+        fake: Generated images, same form, N >= 2.
+        value_range: ``"[0,1]"`` or ``"[-1,1]"``, the range of both sets.
+        classifier: A :class:`~course_utils.models.classifier.DomainClassifier`
+            (or an object with the same ``embed`` method); None uses
+            :func:`~course_utils.models.classifier.domain_classifier`, trained
+            on first use.
+
+    Returns:
+        The distance, a float >= 0.
+
+    Raises:
+        TypeError: If the images are not float arrays (e.g. uint8).
+        ValueError: For a wrong shape, values outside ``value_range``, or
+            fewer than 2 images in a set.
+
+    Example:
+        >>> data = cu.data.load_fashion_mnist()  # doctest: +SKIP
+        >>> frechet_distance(data.x_test[:2000], data.x_train[:2000])  # doctest: +SKIP
+        0.41
+    """
+    real = _prepare(real, value_range, "real")
+    fake = _prepare(fake, value_range, "fake")
+    for name, images in (("real", real), ("fake", fake)):
+        _check_count_of(images, name, 2, "to estimate a covariance")
+    classifier = _resolve_classifier(classifier)
+    return frechet_distance_from_features(
+        classifier.embed(real, value_range="[0,1]"),
+        classifier.embed(fake, value_range="[0,1]"),
+    )
+
+
+def kernel_distance(
+    real: Any,
+    fake: Any,
+    *,
+    n_subsets: int = 10,
+    subset_size: int = _KID_DEFAULT_SUBSET_SIZE,
+    value_range: str = "[0,1]",
+    classifier: Any = None,
+    seed: int | None = 0,
+) -> KernelDistance:
+    """Kernel distance (KID) between real and generated images.
+
+    Both sets are embedded with the domain classifier and compared with
+    :func:`kernel_distance_from_features`: the unbiased MMD^2 with the
+    kernel ``k(x, y) = (x . y / d + 1)^3``, averaged over ``n_subsets``
+    random subsets of ``subset_size`` images from each set. About 0 for two
+    samples of one distribution, whatever their size; lower is better.
+
+    Args:
+        real: Real images, float (N, 28, 28) or (N, 28, 28, 1).
+        fake: Generated images, same form.
+        n_subsets: Number of subsets (>= 1).
+        subset_size: Images per subset (>= 2, at most the smaller set).
+        value_range: ``"[0,1]"`` or ``"[-1,1]"``, the range of both sets.
+        classifier: As in :func:`frechet_distance`.
+        seed: Seed of the subset draws.
+
+    Returns:
+        A :class:`KernelDistance` (``mean, std = ...`` unpacks it).
+
+    Raises:
+        TypeError: If the images are not float arrays.
+        ValueError: For a wrong shape, values outside ``value_range``, or a
+            ``subset_size`` larger than a set.
+
+    Example:
+        >>> kernel_distance(real, fake, subset_size=500)  # doctest: +SKIP
+        KernelDistance(mean=0.012300, std=0.000800, n_subsets=10, subset_size=500)
+    """
+    real = _prepare(real, value_range, "real")
+    fake = _prepare(fake, value_range, "fake")
+    size = _check_integer(subset_size, "subset_size")
+    for name, images in (("real", real), ("fake", fake)):
+        _check_count_of(images, name, size, f"(subset_size={size})")
+    classifier = _resolve_classifier(classifier)
+    return kernel_distance_from_features(
+        classifier.embed(real, value_range="[0,1]"),
+        classifier.embed(fake, value_range="[0,1]"),
+        n_subsets=n_subsets,
+        subset_size=size,
+        seed=seed,
+    )
+
+
+def precision_recall(
+    real: Any,
+    fake: Any,
+    *,
+    k: int = 3,
+    value_range: str = "[0,1]",
+    classifier: Any = None,
+    batch_rows: int = _DISTANCE_BATCH_ROWS,
+) -> PrecisionRecall:
+    """Improved precision and recall of generated images.
+
+    Both sets are embedded with the domain classifier and compared with
+    :func:`precision_recall_from_features` (Kynkaanniemi et al., 2019):
+    precision = share of fakes inside the real k-NN manifold (quality),
+    recall = share of reals inside the fake k-NN manifold (diversity).
+
+    Args:
+        real: Real images, float (N, 28, 28) or (N, 28, 28, 1), N > k.
+        fake: Generated images, same form, N > k.
+        k: The neighbour that sets the radii (>= 1).
+        value_range: ``"[0,1]"`` or ``"[-1,1]"``, the range of both sets.
+        classifier: As in :func:`frechet_distance`.
+        batch_rows: Rows of the distance matrix held in memory at once.
+
+    Returns:
+        A :class:`PrecisionRecall` (``precision, recall = ...`` unpacks it).
+
+    Raises:
+        TypeError: If the images are not float arrays.
+        ValueError: For a wrong shape, values outside ``value_range``, or a
+            set of ``k`` images or fewer.
+
+    Example:
+        >>> precision_recall(real, fake)  # doctest: +SKIP
+        PrecisionRecall(precision=0.7300, recall=0.4100, k=3)
+    """
+    real = _prepare(real, value_range, "real")
+    fake = _prepare(fake, value_range, "fake")
+    k = _check_integer(k, "k")
+    for name, images in (("real", real), ("fake", fake)):
+        _check_count_of(images, name, k + 1, f"(more than k={k})")
+    classifier = _resolve_classifier(classifier)
+    return precision_recall_from_features(
+        classifier.embed(real, value_range="[0,1]"),
+        classifier.embed(fake, value_range="[0,1]"),
+        k=k,
+        batch_rows=batch_rows,
+    )
+
+
+def class_coverage(
+    images: Any,
+    *,
+    value_range: str = "[0,1]",
+    classifier: Any = None,
+    threshold: float = 0.03,
+) -> ClassCoverage:
+    """Which classes generated images fall into (mode collapse in numbers).
+
+    The domain classifier predicts a class for every image; see
+    :func:`class_coverage_from_probabilities` for the numbers returned (class
+    histogram, classes covered, KL to uniform, confidence score). A
+    collapsed generator covers few classes and has a large KL to uniform.
+
+    Args:
+        images: Float (N, 28, 28) or (N, 28, 28, 1), N >= 1.
+        value_range: ``"[0,1]"`` or ``"[-1,1]"``.
+        classifier: As in :func:`frechet_distance` (needs ``predict_proba``).
+        threshold: Share a class needs to count as covered (default 3%).
+
+    Returns:
+        A :class:`ClassCoverage`; ``print`` it for a per-class table.
+
+    Raises:
+        TypeError: If the images are not float arrays.
+        ValueError: For a wrong shape, values outside ``value_range`` or a
+            threshold outside (0, 1].
+
+    Example:
+        >>> class_coverage(gan.generate(1000), value_range="[-1,1]")  # doctest: +SKIP
+        ClassCoverage(7/10 classes covered (share >= 3.0%), kl_to_uniform=0.4100
+        nats, confidence_score=5.210, n_images=1000)
+    """
+    images = _prepare(images, value_range, "images")
+    classifier = _resolve_classifier(classifier)
+    return class_coverage_from_probabilities(
+        classifier.predict_proba(images, value_range="[0,1]"), threshold=threshold
+    )
+
+
+#: Keys of the dict returned by :func:`score_images`, in table order.
+SCORE_NAMES = (
+    "FID",
+    "KID",
+    "KID std",
+    "precision",
+    "recall",
+    "classes covered",
+    "KL to uniform",
+    "confidence score",
+)
+
+
+def score_images(
+    real: Any,
+    fake: Any,
+    *,
+    value_range: str = "[0,1]",
+    classifier: Any = None,
+    k: int = 3,
+    n_subsets: int = 10,
+    subset_size: int | None = None,
+    threshold: float = 0.03,
+    seed: int | None = 0,
+) -> dict[str, float]:
+    """Every evaluation metric at once, embedding each set only once.
+
+    Args:
+        real: Real images, float (N, 28, 28) or (N, 28, 28, 1), N > k.
+        fake: Generated (or degraded) images, same form, N > k.
+        value_range: ``"[0,1]"`` or ``"[-1,1]"``, the range of both sets.
+        classifier: As in :func:`frechet_distance`.
+        k: Neighbour of :func:`precision_recall`.
+        n_subsets: Subsets of :func:`kernel_distance`.
+        subset_size: Subset size of :func:`kernel_distance`; None uses
+            ``min(1000, min(N_real, N_fake) // 2)`` (at least 2), so that
+            the subsets differ and the standard deviation means something.
+        threshold: Threshold of :func:`class_coverage` (for ``fake``).
+        seed: Seed of the KID subsets.
+
+    Returns:
+        A dict with the keys of :data:`SCORE_NAMES`: ``FID``, ``KID``, ``KID
+        std``, ``precision``, ``recall``, and the coverage of ``fake``:
+        ``classes covered``, ``KL to uniform``, ``confidence score``.
+
+    Raises:
+        TypeError, ValueError: As the single metrics.
+
+    Example:
+        >>> score_images(data.x_test[:1000], data.x_train[:1000])  # doctest: +SKIP
+        {'FID': 0.52, 'KID': 0.0001, ...}
+    """
+    real = _prepare(real, value_range, "real")
+    fake = _prepare(fake, value_range, "fake")
+    k = _check_integer(k, "k")
+    for name, images in (("real", real), ("fake", fake)):
+        _check_count_of(images, name, max(k + 1, 2), f"(more than k={k})")
+    if subset_size is None:
+        half = min(len(real), len(fake)) // 2
+        subset_size = max(2, min(_KID_DEFAULT_SUBSET_SIZE, half))
+    classifier = _resolve_classifier(classifier)
+    real_features = classifier.embed(real, value_range="[0,1]")
+    fake_features = classifier.embed(fake, value_range="[0,1]")
+    kid = kernel_distance_from_features(
+        real_features,
+        fake_features,
+        n_subsets=n_subsets,
+        subset_size=subset_size,
+        seed=seed,
+    )
+    precision, recall = precision_recall_from_features(
+        real_features, fake_features, k=k
+    )
+    coverage = class_coverage_from_probabilities(
+        classifier.predict_proba(fake, value_range="[0,1]"), threshold=threshold
+    )
+    return {
+        "FID": frechet_distance_from_features(real_features, fake_features),
+        "KID": kid.mean,
+        "KID std": kid.std,
+        "precision": precision,
+        "recall": recall,
+        "classes covered": coverage.n_covered,
+        "KL to uniform": coverage.kl_to_uniform,
+        "confidence score": coverage.confidence_score,
+    }
+
+
+# -- reference points ---------------------------------------------------------
+
+
+def blur_images(images: Any, sigma: float = 1.0) -> np.ndarray:
+    """Blur images with a Gaussian filter (NumPy only, reflected borders).
+
+    A separable filter: each row, then each column, is convolved with the
+    normalised kernel ``w_t ~ exp(-t^2 / (2 sigma^2))`` for
+    ``|t| <= ceil(3 sigma)``. Pixel values stay within the input's range.
+
+    Args:
+        images: Float array (N, H, W) or (N, H, W, C).
+        sigma: Standard deviation of the filter in pixels (>= 0; 0 copies).
+
+    Returns:
+        A float32 array of the same shape.
+
+    Raises:
+        TypeError: If ``images`` is not numeric or ``sigma`` not a number.
+        ValueError: If ``images`` is not 3-D or 4-D or ``sigma`` is negative
+            or too large for the images.
+
+    Example:
+        >>> image = np.zeros((1, 9, 9)); image[0, 4, 4] = 1.0
+        >>> blurred = blur_images(image, sigma=1.0)
+        >>> round(float(blurred.sum()), 4), round(float(blurred[0, 4, 4]), 4)
+        (1.0, 0.1592)
+    """
+    array = _as_numeric_array(images, "images")
+    if array.ndim not in (3, 4) or array.size == 0:
+        raise ValueError(
+            "images must be a non-empty (N, H, W) or (N, H, W, C) array; got shape "
+            f"{array.shape}."
+        )
+    _check_finite(array, "images")
+    if isinstance(sigma, (bool, np.bool_)) or not isinstance(
+        sigma, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(f"sigma must be a number >= 0; got {sigma!r}.")
+    if not (np.isfinite(sigma) and sigma >= 0):
+        raise ValueError(f"sigma must be a finite number >= 0; got {sigma!r}.")
+    array = array.astype(np.float64)
+    if sigma == 0:
+        return array.astype(np.float32)
+    radius = int(math.ceil(3.0 * sigma))
+    if radius >= min(array.shape[1], array.shape[2]):
+        raise ValueError(
+            f"sigma={sigma} needs a filter radius of {radius} pixels, which must be "
+            f"smaller than the images ({array.shape[1]} x {array.shape[2]})."
+        )
+    offsets = np.arange(-radius, radius + 1)
+    weights = np.exp(-(offsets**2) / (2.0 * sigma**2))
+    weights /= weights.sum()
+    for axis in (1, 2):
+        pad = [(0, 0)] * array.ndim
+        pad[axis] = (radius, radius)
+        padded = np.pad(array, pad, mode="reflect")
+        size = array.shape[axis]
+        result = np.zeros_like(array)
+        for index, weight in enumerate(weights):
+            result += weight * np.take(
+                padded, np.arange(index, index + size), axis=axis
+            )
+        array = result
+    return array.astype(np.float32)
+
+
+def _format_value(name: str, value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        return str(value)
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}" if abs(int(value)) >= 10_000 else str(int(value))
+    formats = {
+        "recon. MSE": ".5f",
+        "KID": ".5f",
+        "KID std": ".5f",
+        "precision": ".3f",
+        "recall": ".3f",
+        "confidence score": ".2f",
+    }
+    if name in formats:
+        return format(value, formats[name])
+    magnitude = abs(value)
+    if magnitude >= 100:
+        return f"{value:,.0f}" if magnitude >= 10_000 else f"{value:.1f}"
+    if magnitude >= 0.01 or magnitude == 0:
+        return f"{value:.3f}"
+    return f"{value:.3g}"
+
+
+def format_score_table(
+    scores: Any,
+    *,
+    columns: Any = None,
+    markdown: bool = False,
+    row_header: str = "images",
+) -> str:
+    """Lay out a ``{row: {column: value}}`` dict as a text or markdown table.
+
+    Args:
+        scores: Mapping from row names to mappings of column names to values
+            (e.g. the result of :func:`reference_scores`).
+        columns: Column names, in order; None uses every column found, in
+            first-seen order. Missing values are shown as ``-``.
+        markdown: A GitHub markdown table instead of aligned plain text.
+        row_header: Header of the first column.
+
+    Returns:
+        The table as one string (no trailing newline).
+
+    Raises:
+        TypeError: If ``scores`` is not a mapping of mappings.
+
+    Example:
+        >>> print(format_score_table({"a": {"FID": 1.5, "recall": 0.25}}))
+        images    FID  recall
+        a       1.500   0.250
+    """
+    from collections.abc import Mapping
+
+    if not isinstance(scores, Mapping) or not all(
+        isinstance(row, Mapping) for row in scores.values()
+    ):
+        raise TypeError(
+            "scores must be a mapping {row name: {column name: value}}; got "
+            f"{type(scores).__name__}."
+        )
+    if columns is None:
+        columns = []
+        for row in scores.values():
+            columns += [name for name in row if name not in columns]
+    columns = list(columns)
+    header = [row_header, *columns]
+    body = [
+        [str(row_name), *(_format_value(c, row.get(c)) for c in columns)]
+        for row_name, row in scores.items()
+    ]
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |"]
+        lines.append("|" + "|".join([":---"] + ["---:"] * len(columns)) + "|")
+        lines += ["| " + " | ".join(cells) + " |" for cells in body]
+        return "\n".join(lines)
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    lines = []
+    for cells in [header, *body]:
+        first = cells[0].ljust(widths[0])
+        rest = [
+            cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)
+        ]
+        lines.append("  ".join([first, *rest]).rstrip())
+    return "\n".join(lines)
+
+
+def reference_scores(
+    n: int | None = None,
+    *,
+    value_range: str = "[0,1]",
+    classifier: Any = None,
+    seed: int = 0,
+    verbose: bool = True,
+) -> dict[str, dict[str, float]]:
+    """Scores of known image sets against real test images, to read the scale.
+
+    The reference set is the first ``n`` Fashion-MNIST test images; each row
+    scores ``n`` other images against it with :func:`score_images`:
+
+    - ``real (training images)``: real images, the floor of every score;
+    - ``one class (Trouser)``: real images of a single class (mode collapse:
+      recall and coverage drop, precision stays high);
+    - ``blurred, sigma=1`` and ``blurred, sigma=2``: real images through
+      :func:`blur_images`;
+    - ``PCA, 50 components`` and ``PCA, 10 components``: real images
+      reconstructed from a few principal components (:func:`fit_pca` on
+      10,000 training images), clipped to the range;
+    - ``Gaussian noise``: independent pixels drawn from a Gaussian with the
+      training pixels' mean and standard deviation, clipped.
+
+    The candidates are all made from training images, disjoint from the
+    reference set. Scores depend on ``n`` (the FID especially) and on the
+    classifier: compare your models with rows computed the same way.
+
+    Args:
+        n: Images per set, 10 to 5,000 (None: 5,000 in full mode, 1,000 in
+            fast mode).
+        value_range: Range in which the images are made and passed; the
+            scores do not depend on it (the classifier maps both to [0, 1]).
+        classifier: As in :func:`frechet_distance`.
+        seed: Seed of the noise and of the KID subsets.
+        verbose: Print the table (:func:`format_score_table`).
+
+    Returns:
+        ``{row name: {score name: value}}`` with the keys of
+        :data:`SCORE_NAMES`.
+
+    Raises:
+        ValueError: If ``n`` or ``value_range`` is out of range.
+
+    Example:
+        >>> scores = reference_scores(2_000)  # doctest: +SKIP
+        >>> floor = scores["real (training images)"]["FID"]  # doctest: +SKIP
+        >>> floor < scores["blurred, sigma=1"]["FID"]  # doctest: +SKIP
+        True
+    """
+    from course_utils import config, data
+    from course_utils.models import classifier as classifier_module
+
+    classifier_module.check_value_range(value_range)
+    if n is None:
+        n = 1_000 if config.read_fast_mode() else 5_000
+    n = _check_integer(n, "n")
+    if not 10 <= n <= 5_000:
+        raise ValueError(f"n must be between 10 and 5,000; got {n}.")
+    dataset = data.load_fashion_mnist(value_range="[0,1]")
+    reference = dataset.x_test[:n]
+    train, labels = dataset.x_train, dataset.y_train
+    candidates = train[:n]
+    trouser = data.CLASS_NAMES.index("Trouser")
+    pca = fit_pca(train[:10_000], 50)
+    rng = np.random.default_rng(seed)
+    pixels = train[:10_000]
+    noise = rng.normal(float(pixels.mean()), float(pixels.std()), size=candidates.shape)
+
+    def truncated_pca(n_components: int) -> np.ndarray:
+        codes = pca.transform(candidates)[:, :n_components]
+        flat = codes @ pca.components[:n_components] + pca.mean
+        return flat.reshape(candidates.shape)
+
+    rows = {
+        "real (training images)": candidates,
+        "one class (Trouser)": train[labels == trouser][:n],
+        "blurred, sigma=1": blur_images(candidates, 1.0),
+        "blurred, sigma=2": blur_images(candidates, 2.0),
+        "PCA, 50 components": truncated_pca(50),
+        "PCA, 10 components": truncated_pca(10),
+        "Gaussian noise": noise,
+    }
+    classifier = _resolve_classifier(classifier)
+
+    def to_range(images: np.ndarray) -> np.ndarray:
+        images = np.clip(images, 0.0, 1.0).astype(np.float32)
+        return images if value_range == "[0,1]" else images * 2.0 - 1.0
+
+    scores = {
+        name: score_images(
+            to_range(reference),
+            to_range(images),
+            value_range=value_range,
+            classifier=classifier,
+            seed=seed,
+        )
+        for name, images in rows.items()
+    }
+    if verbose:
+        print(
+            f"Scores against {n:,} real test images ({n:,} images per row, "
+            f"KID subsets of {min(n // 2, _KID_DEFAULT_SUBSET_SIZE):,}):"
+        )
+        print(format_score_table(scores, row_header="images compared"))
+    return scores
+
+
+__all__ += [
+    "SCORE_NAMES",
+    "ClassCoverage",
+    "KernelDistance",
+    "PrecisionRecall",
+    "RingCoverage",
+    "blur_images",
+    "class_coverage",
+    "class_coverage_from_probabilities",
+    "format_score_table",
+    "frechet_distance",
+    "frechet_distance_from_features",
+    "frechet_distance_from_statistics",
+    "kernel_distance",
+    "kernel_distance_from_features",
+    "precision_recall",
+    "precision_recall_from_features",
+    "reference_scores",
+    "ring_mode_coverage",
+    "score_images",
+]

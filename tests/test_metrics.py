@@ -719,3 +719,645 @@ def test_ring_mode_coverage_of_real_ring_data_covers_every_mode():
 def test_ring_mode_coverage_bad_arguments(samples, centres, kwargs, match):
     with pytest.raises(ValueError, match=match):
         metrics.ring_mode_coverage(samples, centres, **kwargs)
+
+
+# --------------------------------------------------------------------------
+# Evaluation metrics: helpers
+# --------------------------------------------------------------------------
+
+
+class RandomFeatures:
+    """A fixed random "classifier": ReLU of a random projection of the pixels.
+
+    It has the two methods the image-level metrics use, so they can be tested
+    without training the domain classifier.
+    """
+
+    def __init__(self, n_features=32, n_classes=10, seed=0):
+        rng = np.random.default_rng(seed)
+        self.weights = rng.normal(0.0, 1.0 / 28.0, size=(784, n_features))
+        self.logits = rng.normal(0.0, 1.0, size=(n_features, n_classes))
+        self.calls = 0
+
+    def embed(self, images, value_range="[0,1]"):
+        from course_utils.models import classifier
+
+        self.calls += 1
+        pixels = classifier.prepare_images(images, value_range)
+        return np.maximum(pixels.reshape(len(pixels), -1) @ self.weights, 0.0)
+
+    def predict_proba(self, images, value_range="[0,1]"):
+        logits = self.embed(images, value_range) @ self.logits
+        logits -= logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(logits)
+        return probabilities / probabilities.sum(axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    from course_utils import data
+
+    if data.find_data_dir() is None:
+        pytest.skip("Fashion-MNIST is not installed locally")
+    return data.load_fashion_mnist()
+
+
+@pytest.fixture
+def no_domain_classifier(monkeypatch):
+    """Fail if a metric asks for the (trained) domain classifier."""
+    from course_utils.models import classifier
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the domain classifier must not be needed here")
+
+    monkeypatch.setattr(classifier, "domain_classifier", refuse)
+
+
+def gaussian_features(rng, n, d=8, shift=0.0, scale=1.0):
+    mixing = np.linspace(0.5, 1.5, d)
+    return rng.normal(size=(n, d)) * mixing * scale + shift
+
+
+# --------------------------------------------------------------------------
+# Frechet distance
+# --------------------------------------------------------------------------
+
+
+def test_frechet_distance_of_a_set_with_itself_is_zero():
+    features = gaussian_features(np.random.default_rng(0), 500)
+    assert metrics.frechet_distance_from_features(features, features) == (
+        pytest.approx(0.0, abs=1e-8)
+    )
+
+
+def test_frechet_distance_one_dimensional_closed_form():
+    # N(m1, s1^2) vs N(m2, s2^2): (m1 - m2)^2 + (s1 - s2)^2.
+    distance = metrics.frechet_distance_from_statistics([1.0], [[9.0]], [3.0], [[4.0]])
+    assert distance == pytest.approx(4.0 + 1.0)
+
+
+def test_frechet_distance_diagonal_covariances():
+    var_a, var_b = np.array([1.0, 4.0, 9.0]), np.array([4.0, 4.0, 1.0])
+    mean_a, mean_b = np.zeros(3), np.array([1.0, 0.0, 2.0])
+    expected = 5.0 + np.sum((np.sqrt(var_a) - np.sqrt(var_b)) ** 2)
+    distance = metrics.frechet_distance_from_statistics(
+        mean_a, np.diag(var_a), mean_b, np.diag(var_b)
+    )
+    assert distance == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("d", [2, 5, 30])
+def test_frechet_distance_matches_trace_of_sqrt_of_product(d):
+    # Non-commuting covariances: tr((S_a S_b)^1/2) is the sum of the square
+    # roots of the (real, positive) eigenvalues of S_a S_b.
+    rng = np.random.default_rng(d)
+    factor_a, factor_b = rng.normal(size=(2, d, d))
+    cov_a, cov_b = factor_a @ factor_a.T, factor_b @ factor_b.T
+    mean_a, mean_b = rng.normal(size=(2, d))
+    roots = np.sqrt(np.clip(np.linalg.eigvals(cov_a @ cov_b).real, 0, None))
+    expected = (
+        np.sum((mean_a - mean_b) ** 2)
+        + np.trace(cov_a)
+        + np.trace(cov_b)
+        - 2 * roots.sum()
+    )
+    distance = metrics.frechet_distance_from_statistics(mean_a, cov_a, mean_b, cov_b)
+    assert distance == pytest.approx(expected, rel=1e-8)
+    # Symmetric in its two arguments.
+    assert metrics.frechet_distance_from_statistics(
+        mean_b, cov_b, mean_a, cov_a
+    ) == pytest.approx(distance, rel=1e-8)
+
+
+def test_frechet_distance_is_stable_for_singular_covariances():
+    # Fewer samples than features: both covariances are singular.
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(5, 64))
+    b = rng.normal(size=(7, 64))
+    assert metrics.frechet_distance_from_features(a, a) == pytest.approx(0, abs=1e-6)
+    distance = metrics.frechet_distance_from_features(a, b)
+    assert np.isfinite(distance)
+    assert distance > 0
+    # Rank-one covariances (all points on a line) work too.
+    line = np.outer(np.arange(10.0), np.ones(16))
+    assert metrics.frechet_distance_from_features(line, line) == pytest.approx(
+        0, abs=1e-6
+    )
+
+
+@pytest.mark.parametrize("kind", ["noise", "shift", "scale"])
+def test_frechet_distance_grows_with_the_corruption(kind):
+    rng = np.random.default_rng(2)
+    real = gaussian_features(rng, 2_000)
+    other = gaussian_features(rng, 2_000)
+    levels = [0.0, 0.3, 1.0, 3.0]
+    distances = []
+    for level in levels:
+        if kind == "noise":
+            fake = other + level * rng.normal(size=other.shape)
+        elif kind == "shift":
+            fake = other + level
+        else:
+            fake = other * (1.0 + level)
+        distances.append(metrics.frechet_distance_from_features(real, fake))
+    assert distances[0] < 0.1
+    assert np.all(np.diff(distances) > 0), distances
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "error", "match"),
+    [
+        (np.zeros((1, 3)), np.zeros((5, 3)), ValueError, "at least 2 rows"),
+        (np.zeros((5, 3)), np.zeros((1, 3)), ValueError, "features_b.*at least 2"),
+        (np.zeros((5, 3)), np.zeros((5, 4)), ValueError, "same number of features"),
+        (np.zeros(5), np.zeros((5, 1)), ValueError, "2-D"),
+        (np.full((5, 2), np.nan), np.zeros((5, 2)), ValueError, "finite"),
+        (np.array([["a", "b"]] * 3), np.zeros((3, 2)), TypeError, "features_a"),
+    ],
+)
+def test_frechet_distance_from_features_bad_input(a, b, error, match):
+    with pytest.raises(error, match=match):
+        metrics.frechet_distance_from_features(a, b)
+
+
+def test_frechet_distance_from_statistics_bad_shapes():
+    with pytest.raises(ValueError, match="cov_b"):
+        metrics.frechet_distance_from_statistics(
+            np.zeros(2), np.eye(2), np.zeros(2), np.eye(3)
+        )
+    with pytest.raises(ValueError, match="mean_b"):
+        metrics.frechet_distance_from_statistics(
+            np.zeros(2), np.eye(2), np.zeros(3), np.eye(2)
+        )
+
+
+# --------------------------------------------------------------------------
+# Kernel distance
+# --------------------------------------------------------------------------
+
+
+def brute_force_mmd2(x, y):
+    d = x.shape[1]
+
+    def kernel(u, v):
+        return (u @ v / d + 1.0) ** 3
+
+    m = len(x)
+    xx = sum(kernel(x[i], x[j]) for i in range(m) for j in range(m) if i != j)
+    yy = sum(kernel(y[i], y[j]) for i in range(m) for j in range(m) if i != j)
+    xy = sum(kernel(x[i], y[j]) for i in range(m) for j in range(m))
+    return xx / (m * (m - 1)) + yy / (m * (m - 1)) - 2 * xy / m**2
+
+
+def test_kernel_distance_matches_the_formula():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(12, 3)), rng.normal(size=(12, 3)) + 0.5
+    # One subset of all rows: the subset is a permutation, MMD^2 ignores order.
+    kid = metrics.kernel_distance_from_features(x, y, n_subsets=1, subset_size=12)
+    assert kid.mean == pytest.approx(brute_force_mmd2(x, y), rel=1e-10)
+    assert np.isnan(kid.std)
+    assert kid.n_subsets == 1
+    assert kid.subset_size == 12
+
+
+def test_kernel_distance_is_about_zero_for_one_distribution():
+    rng = np.random.default_rng(4)
+    same = [
+        metrics.kernel_distance_from_features(
+            gaussian_features(rng, 300),
+            gaussian_features(rng, 300),
+            n_subsets=5,
+            subset_size=200,
+            seed=seed,
+        ).mean
+        for seed in range(20)
+    ]
+    shifted = metrics.kernel_distance_from_features(
+        gaussian_features(rng, 300),
+        gaussian_features(rng, 300, shift=0.5),
+        n_subsets=5,
+        subset_size=200,
+    )
+    # Unbiased: single estimates scatter around 0, some below it.
+    spread = np.std(same)
+    assert abs(np.mean(same)) < 3 * spread / np.sqrt(len(same)) + 1e-12
+    assert min(same) < 0 < max(same)
+    assert shifted.mean > 20 * spread
+    assert shifted.std > 0
+
+
+def test_kernel_distance_grows_with_the_shift_and_is_seeded():
+    rng = np.random.default_rng(5)
+    real = gaussian_features(rng, 200)
+    other = gaussian_features(rng, 200)
+    means = [
+        metrics.kernel_distance_from_features(real, other + shift, subset_size=150).mean
+        for shift in (0.0, 0.2, 0.5, 1.0)
+    ]
+    assert np.all(np.diff(means) > 0), means
+    first = metrics.kernel_distance_from_features(real, other, subset_size=100, seed=7)
+    second = metrics.kernel_distance_from_features(real, other, subset_size=100, seed=7)
+    assert first == second
+    mean, std = first
+    assert (mean, std) == (first.mean, first.std)
+    assert repr(first).startswith("KernelDistance(mean=")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"subset_size": 11}, ValueError, "subset_size must be at most .*10"),
+        ({"subset_size": 1}, ValueError, "subset_size must be at least 2"),
+        ({"subset_size": 5.0}, TypeError, "subset_size"),
+        ({"subset_size": 5, "n_subsets": 0}, ValueError, "n_subsets"),
+    ],
+)
+def test_kernel_distance_bad_arguments(kwargs, error, match):
+    a, b = np.zeros((10, 2)), np.ones((20, 2))
+    with pytest.raises(error, match=match):
+        metrics.kernel_distance_from_features(a, b, **kwargs)
+
+
+# --------------------------------------------------------------------------
+# Precision and recall
+# --------------------------------------------------------------------------
+
+
+def brute_force_precision_recall(real, fake, k):
+    def radii(points):
+        distances = np.linalg.norm(points[:, None] - points[None], axis=-1)
+        return np.sort(distances, axis=1)[:, k]
+
+    def inside(queries, points, point_radii):
+        distances = np.linalg.norm(queries[:, None] - points[None], axis=-1)
+        return np.any(distances <= point_radii[None], axis=1)
+
+    return (
+        inside(fake, real, radii(real)).mean(),
+        inside(real, fake, radii(fake)).mean(),
+    )
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_precision_recall_matches_brute_force_and_batching(k):
+    rng = np.random.default_rng(k)
+    real = rng.normal(size=(60, 4))
+    fake = rng.normal(size=(45, 4)) * 1.3 + 0.4
+    expected = brute_force_precision_recall(real, fake, k)
+    for batch_rows in (1, 7, 1_000):
+        result = metrics.precision_recall_from_features(
+            real, fake, k=k, batch_rows=batch_rows
+        )
+        assert (result.precision, result.recall) == pytest.approx(expected)
+        assert result.k == k
+
+
+def test_precision_recall_same_distribution_is_high():
+    rng = np.random.default_rng(6)
+    precision, recall = metrics.precision_recall_from_features(
+        gaussian_features(rng, 1_000, d=4), gaussian_features(rng, 1_000, d=4)
+    )
+    assert precision > 0.8
+    assert recall > 0.8
+
+
+def clustered_features(rng, n, centres, clusters=None):
+    clusters = rng.integers(0, len(centres), n) if clusters is None else clusters
+    return centres[clusters] + 0.3 * rng.normal(size=(n, centres.shape[1]))
+
+
+def test_precision_recall_single_mode_drops_recall():
+    rng = np.random.default_rng(7)
+    centres = 5.0 * rng.normal(size=(10, 6))
+    real = clustered_features(rng, 1_000, centres)
+    collapsed = clustered_features(rng, 1_000, centres, np.zeros(1_000, dtype=int))
+    full = clustered_features(rng, 1_000, centres)
+    good = metrics.precision_recall_from_features(real, full)
+    mode_collapse = metrics.precision_recall_from_features(real, collapsed)
+    assert good.recall > 0.8
+    assert mode_collapse.precision > 0.8  # the one mode is realistic
+    assert mode_collapse.recall < 0.2  # but 9 of 10 are missing
+
+
+def test_precision_recall_noise_drops_precision():
+    rng = np.random.default_rng(8)
+    centres = 5.0 * rng.normal(size=(10, 6))
+    real = clustered_features(rng, 1_000, centres)
+    noise = rng.uniform(-15, 15, size=(1_000, 6))
+    precision, _ = metrics.precision_recall_from_features(real, noise)
+    assert precision < 0.1
+
+
+def test_precision_recall_hand_computed_and_repr():
+    real = np.array([[0.0], [1.0], [2.0], [3.0]])
+    fake = np.array([[0.5], [1.5], [10.0], [11.0]])
+    result = metrics.precision_recall_from_features(real, fake, k=1)
+    assert (result.precision, result.recall) == (0.5, 0.75)
+    assert repr(result) == "PrecisionRecall(precision=0.5000, recall=0.7500, k=1)"
+
+
+def test_precision_recall_duplicates_have_zero_radius():
+    real = np.zeros((5, 2))
+    result = metrics.precision_recall_from_features(real, real.copy(), k=2)
+    assert (result.precision, result.recall) == (1.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("real_rows", "fake_rows", "k", "error", "match"),
+    [
+        (3, 10, 3, ValueError, "real_features must hold at least 4 rows"),
+        (10, 2, 2, ValueError, "fake_features must hold at least 3 rows"),
+        (10, 10, 0, ValueError, "k must be at least 1"),
+        (10, 10, 1.5, TypeError, "k must be an int"),
+    ],
+)
+def test_precision_recall_bad_arguments(real_rows, fake_rows, k, error, match):
+    rng = np.random.default_rng(0)
+    with pytest.raises(error, match=match):
+        metrics.precision_recall_from_features(
+            rng.normal(size=(real_rows, 2)), rng.normal(size=(fake_rows, 2)), k=k
+        )
+
+
+# --------------------------------------------------------------------------
+# Class coverage
+# --------------------------------------------------------------------------
+
+
+def test_class_coverage_of_a_single_class():
+    coverage = metrics.class_coverage_from_probabilities(np.eye(10)[np.full(50, 3)])
+    assert coverage.n_covered == 1
+    assert coverage.counts.tolist() == [0, 0, 0, 50, 0, 0, 0, 0, 0, 0]
+    assert coverage.kl_to_uniform == pytest.approx(np.log(10))
+    assert coverage.confidence_score == pytest.approx(1.0)
+    assert coverage.n_images == 50
+
+
+def test_class_coverage_of_balanced_confident_predictions():
+    coverage = metrics.class_coverage_from_probabilities(
+        np.eye(10)[np.arange(100) % 10]
+    )
+    assert coverage.n_covered == 10
+    assert coverage.kl_to_uniform == pytest.approx(0.0, abs=1e-12)
+    assert coverage.confidence_score == pytest.approx(10.0)
+    np.testing.assert_allclose(coverage.shares, 0.1)
+
+
+def test_class_coverage_of_unsure_predictions_has_score_one():
+    coverage = metrics.class_coverage_from_probabilities(np.full((20, 10), 0.1))
+    assert coverage.confidence_score == pytest.approx(1.0)
+
+
+def test_class_coverage_confidence_score_by_hand():
+    # Two images, two classes: p(y|x) = (0.9, 0.1) and (0.1, 0.9); p(y) = 1/2.
+    probabilities = np.array([[0.9, 0.1], [0.1, 0.9]])
+    expected = np.exp(0.9 * np.log(1.8) + 0.1 * np.log(0.2))
+    coverage = metrics.class_coverage_from_probabilities(probabilities)
+    assert coverage.confidence_score == pytest.approx(expected)
+    assert coverage.n_classes == 2
+
+
+def test_class_coverage_threshold():
+    labels = np.concatenate([np.zeros(98, dtype=int), [1, 1]])  # class 1: 2%
+    probabilities = np.eye(10)[labels]
+    assert metrics.class_coverage_from_probabilities(probabilities).n_covered == 1
+    assert (
+        metrics.class_coverage_from_probabilities(
+            probabilities, threshold=0.02
+        ).n_covered
+        == 2
+    )
+
+
+def test_class_coverage_repr_str_and_frozen():
+    coverage = metrics.class_coverage_from_probabilities(np.eye(10)[[0, 0, 1, 9]])
+    assert repr(coverage) == (
+        "ClassCoverage(3/10 classes covered (share >= 3.0%), kl_to_uniform="
+        f"{np.log(10) - 1.5 * np.log(2):.4f} nats, confidence_score=2.828, "
+        "n_images=4)"
+    )
+    text = str(coverage)
+    assert "T-shirt/top" in text
+    assert "Ankle boot" in text
+    assert "(not covered)" in text
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        coverage.n_covered = 5
+    with pytest.raises(ValueError, match="read-only"):
+        coverage.counts[0] = 1
+
+
+@pytest.mark.parametrize(
+    ("probabilities", "kwargs", "error", "match"),
+    [
+        (np.full((3, 10), 0.2), {}, ValueError, "sum to 1"),
+        (np.full(10, 0.1), {}, ValueError, "2-D"),
+        (np.zeros((0, 10)), {}, ValueError, "N >= 1"),
+        (np.array([[1.5, -0.5]]), {}, ValueError, r"\[0, 1\]"),
+        (np.eye(10), {"threshold": 0.0}, ValueError, "threshold"),
+        (np.eye(10), {"threshold": 1.5}, ValueError, "threshold"),
+        (np.eye(10), {"threshold": True}, TypeError, "threshold"),
+    ],
+)
+def test_class_coverage_bad_input(probabilities, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        metrics.class_coverage_from_probabilities(probabilities, **kwargs)
+
+
+# --------------------------------------------------------------------------
+# Image-level metrics with a fixed random feature extractor
+# --------------------------------------------------------------------------
+
+
+def test_frechet_distance_on_images_grows_with_noise_and_blur(fashion):
+    features = RandomFeatures()
+    real, other = fashion.x_test[:500], fashion.x_train[:500]
+    assert metrics.frechet_distance(real, real, classifier=features) == (
+        pytest.approx(0.0, abs=1e-8)
+    )
+    rng = np.random.default_rng(0)
+    noisy = [
+        np.clip(other + std * rng.normal(size=other.shape), 0, 1).astype(np.float32)
+        for std in (0.0, 0.1, 0.3, 0.6)
+    ]
+    blurred = [metrics.blur_images(other, sigma) for sigma in (0.0, 0.7, 1.5, 3.0)]
+    for series in (noisy, blurred):
+        distances = [
+            metrics.frechet_distance(real, fake, classifier=features) for fake in series
+        ]
+        assert np.all(np.diff(distances) > 0), distances
+
+
+def test_image_metrics_accept_both_ranges_and_a_channel_axis(fashion):
+    features = RandomFeatures()
+    real, fake = fashion.x_test[:200], metrics.blur_images(fashion.x_train[:200], 1.0)
+    expected = metrics.frechet_distance(real, fake, classifier=features)
+    in_minus_one_one = metrics.frechet_distance(
+        real * 2 - 1, fake * 2 - 1, value_range="[-1,1]", classifier=features
+    )
+    with_channels = metrics.frechet_distance(
+        real[..., None], fake[..., None], classifier=features
+    )
+    assert in_minus_one_one == pytest.approx(expected, rel=1e-5)
+    assert with_channels == pytest.approx(expected, rel=1e-12)
+
+
+def test_score_images_agrees_with_the_single_metrics(fashion):
+    features = RandomFeatures()
+    real, fake = fashion.x_test[:300], fashion.x_train[:200]
+    scores = metrics.score_images(real, fake, classifier=features, subset_size=150)
+    assert tuple(scores) == metrics.SCORE_NAMES
+    assert scores["FID"] == pytest.approx(
+        metrics.frechet_distance(real, fake, classifier=features)
+    )
+    kid = metrics.kernel_distance(real, fake, classifier=features, subset_size=150)
+    assert (scores["KID"], scores["KID std"]) == pytest.approx(tuple(kid))
+    precision, recall = metrics.precision_recall(real, fake, classifier=features)
+    assert (scores["precision"], scores["recall"]) == pytest.approx((precision, recall))
+    coverage = metrics.class_coverage(fake, classifier=features)
+    assert scores["classes covered"] == coverage.n_covered
+    assert scores["confidence score"] == pytest.approx(coverage.confidence_score)
+
+
+def test_image_level_precision_recall_of_one_class(fashion):
+    features = RandomFeatures()
+    real = fashion.x_test[:600]
+    trousers = fashion.x_train[fashion.y_train == 1][:600]
+    mixed = fashion.x_train[:600]
+    one_class = metrics.precision_recall(real, trousers, classifier=features)
+    every_class = metrics.precision_recall(real, mixed, classifier=features)
+    assert one_class.recall < 0.7 * every_class.recall
+    assert one_class.precision > 0.5
+
+
+GOOD = np.zeros((10, 28, 28), dtype=np.float32)
+
+
+@pytest.mark.parametrize(
+    ("images", "kwargs", "error", "match"),
+    [
+        (GOOD.astype(np.uint8), {}, TypeError, "uint8.*scale_images"),
+        (np.zeros((10, 28, 27), np.float32), {}, ValueError, r"shape \(N, 28, 28\)"),
+        (np.zeros((10, 784), np.float32), {}, ValueError, "shape"),
+        (GOOD - 0.5, {}, ValueError, r"values in \[0,1\].*'\[-1,1\]'"),
+        (GOOD + 1.5, {"value_range": "[-1,1]"}, ValueError, r"values in \[-1,1\]"),
+        (GOOD + 0.5, {"value_range": "[-1,1]"}, ValueError, "no negative value"),
+        (GOOD, {"value_range": "uint8"}, ValueError, "value_range"),
+        (GOOD, {"value_range": "0-1"}, ValueError, "value_range"),
+        (np.full((10, 28, 28), np.nan), {}, ValueError, "finite"),
+    ],
+)
+def test_image_metrics_reject_bad_images(
+    images, kwargs, error, match, no_domain_classifier
+):
+    real = GOOD - 0.5 if kwargs.get("value_range") == "[-1,1]" else GOOD + 0.5
+    for metric in (
+        metrics.frechet_distance,
+        metrics.kernel_distance,
+        metrics.precision_recall,
+    ):
+        with pytest.raises(error, match=match):
+            metric(real, images, **kwargs)
+    with pytest.raises(error, match=match):
+        metrics.class_coverage(images, **kwargs)
+
+
+def test_image_metrics_reject_too_few_images(no_domain_classifier):
+    images = np.full((5, 28, 28), 0.5, dtype=np.float32)
+    with pytest.raises(ValueError, match="fake must hold at least 2 images"):
+        metrics.frechet_distance(images, images[:1])
+    with pytest.raises(ValueError, match=r"real must hold at least 1000 images"):
+        metrics.kernel_distance(images, images)
+    with pytest.raises(ValueError, match=r"more than k=5"):
+        metrics.precision_recall(images, images, k=5)
+    with pytest.raises(ValueError, match=r"more than k=3"):
+        metrics.score_images(images[:3], images)
+
+
+def test_image_metrics_reject_an_object_that_is_not_a_classifier():
+    images = np.full((5, 28, 28), 0.5, dtype=np.float32)
+    with pytest.raises(TypeError, match="predict_proba"):
+        metrics.frechet_distance(images, images, classifier=object())
+
+
+# --------------------------------------------------------------------------
+# Blur, tables and reference scores
+# --------------------------------------------------------------------------
+
+
+def test_blur_images_keeps_constants_and_range_and_smooths():
+    rng = np.random.default_rng(0)
+    constant = np.full((2, 28, 28, 1), 0.25)
+    np.testing.assert_allclose(metrics.blur_images(constant, 2.0), 0.25, atol=1e-6)
+    images = rng.uniform(size=(3, 28, 28))
+    variances = [metrics.blur_images(images, s).var() for s in (0.0, 0.5, 1.0, 2.0)]
+    assert np.all(np.diff(variances) < 0)
+    blurred = metrics.blur_images(images, 1.0)
+    assert blurred.dtype == np.float32
+    assert blurred.shape == images.shape
+    assert blurred.min() >= images.min() - 1e-6
+    assert blurred.max() <= images.max() + 1e-6
+    np.testing.assert_allclose(metrics.blur_images(images, 0), images, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("images", "sigma", "error", "match"),
+    [
+        (np.zeros((28, 28)), 1.0, ValueError, "images"),
+        (np.zeros((1, 28, 28)), -1.0, ValueError, "sigma"),
+        (np.zeros((1, 28, 28)), "1", TypeError, "sigma"),
+        (np.zeros((1, 8, 8)), 3.0, ValueError, "radius"),
+    ],
+)
+def test_blur_images_bad_input(images, sigma, error, match):
+    with pytest.raises(error, match=match):
+        metrics.blur_images(images, sigma)
+
+
+def test_format_score_table_text_and_markdown():
+    scores = {
+        "real": {"FID": 0.5, "KID": 0.000123, "classes covered": 10},
+        "noise": {"FID": 1234.5, "KID": float("nan")},
+    }
+    text = metrics.format_score_table(scores)
+    lines = text.splitlines()
+    assert lines[0].split() == ["images", "FID", "KID", "classes", "covered"]
+    assert lines[1].split() == ["real", "0.500", "0.00012", "10"]
+    assert lines[2].split() == ["noise", "1234.5", "-", "-"]
+    assert len({len(line) for line in lines[:2]}) == 1  # aligned
+    markdown = metrics.format_score_table(scores, markdown=True, columns=["FID"])
+    assert markdown.splitlines() == [
+        "| images | FID |",
+        "|:---|---:|",
+        "| real | 0.500 |",
+        "| noise | 1234.5 |",
+    ]
+    with pytest.raises(TypeError, match="mapping"):
+        metrics.format_score_table([1, 2])
+
+
+def test_reference_scores_rows_and_ordering(fashion, capsys):
+    scores = metrics.reference_scores(100, classifier=RandomFeatures(), seed=1)
+    assert list(scores) == [
+        "real (training images)",
+        "one class (Trouser)",
+        "blurred, sigma=1",
+        "blurred, sigma=2",
+        "PCA, 50 components",
+        "PCA, 10 components",
+        "Gaussian noise",
+    ]
+    assert all(tuple(row) == metrics.SCORE_NAMES for row in scores.values())
+    floor = scores["real (training images)"]
+    assert floor["FID"] < scores["blurred, sigma=2"]["FID"]
+    assert floor["FID"] < scores["Gaussian noise"]["FID"]
+    assert scores["Gaussian noise"]["precision"] < floor["precision"]
+    printed = capsys.readouterr().out
+    assert "Scores against 100 real test images" in printed
+    assert "Gaussian noise" in printed
+
+
+def test_reference_scores_bad_arguments(no_domain_classifier):
+    with pytest.raises(ValueError, match="n must be between"):
+        metrics.reference_scores(5)
+    with pytest.raises(ValueError, match="value_range"):
+        metrics.reference_scores(100, value_range="uint8")

@@ -1176,3 +1176,110 @@ def test_plot_error_vs_latent_size_rejects_bad_arguments(results, kwargs, error,
     with pytest.raises(error, match=match):
         plotting.plot_error_vs_latent_size(results, **kwargs)
     assert plt.get_fignums() == []
+
+
+# --- VAE plots: traversal, manifold, interpolation ---------------------------
+
+
+def numbered_table(rows, columns, side=4, channels=()):
+    """A table of constant images; image [i, j] has value (i * columns + j) / N."""
+    count = rows * columns
+    values = np.arange(count, dtype=float).reshape(rows, columns) / count
+    values = values.reshape(rows, columns, 1, 1, *[1 for _ in channels])
+    return np.broadcast_to(values, (rows, columns, side, side, *channels)).copy()
+
+
+def test_plot_latent_traversal_tiles_one_row_per_dimension():
+    table = numbered_table(3, 5)
+    fig = plotting.plot_latent_traversal(table, [-2.0, -1.0, 0.0, 1.0, 2.0])
+    (ax,) = fig.axes
+    mosaic = image_data(ax)
+    assert mosaic.shape == (3 * 4, 5 * 4)
+    for i in range(3):
+        for j in range(5):
+            assert mosaic[i * 4, j * 4] == table[i, j, 0, 0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["z1", "z2", "z3"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "-2.0",
+        "-1.0",
+        "+0.0",
+        "+1.0",
+        "+2.0",
+    ]
+    assert ax.get_xlabel() == "offset from the starting code"
+
+
+def test_plot_latent_traversal_takes_row_labels_channels_and_minus_one_one():
+    table = numbered_table(2, 3, channels=(1,))
+    fig = plotting.plot_latent_traversal(
+        table * 2.0 - 1.0,
+        [0.0, 0.5, 1.0],
+        row_labels=["size", "ink"],
+        value_range="[-1,1]",
+    )
+    (ax,) = fig.axes
+    np.testing.assert_allclose(image_data(ax)[0, 4], table[0, 1, 0, 0, 0])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["size", "ink"]
+
+
+@pytest.mark.parametrize(
+    ("images", "offsets", "kwargs", "match"),
+    [
+        (np.zeros((2, 3, 4, 4)), [0.0, 1.0], {}, r"one value per column \(3\)"),
+        (np.zeros((2, 3, 4, 4)), [0, 1, 2], {"row_labels": ["a"]}, "one label per row"),
+        (np.zeros((3, 4, 4)), [0, 1, 2], {}, r"shape \(rows, columns, H, W\)"),
+        (np.full((2, 3, 4, 4), 2.0), [0, 1, 2], {}, "outside value_range"),
+    ],
+)
+def test_plot_latent_traversal_rejects_bad_arguments(images, offsets, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plotting.plot_latent_traversal(images, offsets, **kwargs)
+    assert plt.get_fignums() == []
+
+
+def test_plot_latent_manifold_draws_z2_upwards():
+    table = numbered_table(3, 3)
+    fig = plotting.plot_latent_manifold(table, [-1.0, 0.0, 1.0], size=3.0)
+    (ax,) = fig.axes
+    mosaic = image_data(ax)
+    assert mosaic.shape == (12, 12)
+    # images[i, j] is decoded from z = (values[j], values[i]): the last row of the
+    # table (largest z2) is drawn at the top, columns follow z1 from left to right.
+    assert mosaic[0, 0] == table[2, 0, 0, 0] and mosaic[0, 8] == table[2, 2, 0, 0]
+    assert mosaic[8, 0] == table[0, 0, 0, 0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("z1", "z2")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["-1.0", "0.0", "1.0"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1.0", "0.0", "-1.0"]
+    assert tuple(fig.get_size_inches()) == (3.0, 3.0)
+
+
+def test_plot_latent_manifold_thins_ticks_on_large_grids():
+    table = numbered_table(16, 16, side=2)
+    fig = plotting.plot_latent_manifold(table, np.linspace(-2, 2, 16))
+    assert len(fig.axes[0].get_xticklabels()) == 8  # every second value
+
+
+@pytest.mark.parametrize(
+    ("images", "values"),
+    [(np.zeros((2, 3, 4, 4)), [0.0, 1.0]), (np.zeros((3, 3, 4, 4)), [0.0, 1.0])],
+)
+def test_plot_latent_manifold_rejects_grids_that_do_not_match(images, values):
+    with pytest.raises(ValueError, match=r"\(n, n, \.\.\.\) grid matching grid_values"):
+        plotting.plot_latent_manifold(images, values)
+
+
+def test_plot_interpolation_titles_each_image_with_its_weight(rng):
+    images = rng.uniform(size=(4, 8, 8))
+    fig = plotting.plot_interpolation(images, np.linspace(0.0, 1.0, 4))
+    assert [ax.get_title() for ax in visible_axes(fig)] == [
+        "α = 0.00",
+        "α = 0.33",
+        "α = 0.67",
+        "α = 1.00",
+    ]
+    np.testing.assert_allclose(image_data(fig.axes[2]), images[2])
+
+
+def test_plot_interpolation_rejects_one_weight_per_image_missing(rng):
+    with pytest.raises(ValueError, match=r"one weight per image \(3\)"):
+        plotting.plot_interpolation(rng.uniform(size=(3, 8, 8)), [0.0, 1.0])

@@ -5,6 +5,6 @@
 ``cu.models.autoencoders.build_dense_autoencoder(...)``.
 """
 
-from course_utils.models import autoencoders, gan, vae
+from course_utils.models import autoencoders, classifier, gan, vae
 
-__all__ = ["autoencoders", "gan", "vae"]
+__all__ = ["autoencoders", "classifier", "gan", "vae"]

@@ -1,0 +1,561 @@
+"""Train the course's main models once and report how good and how fast they are.
+
+Run from the repository root::
+
+    python -m course_utils.report                  # full budget (a GPU is advised)
+    python -m course_utils.report --fast           # tiny budget, a few CPU minutes
+    python -m course_utils.report --models vae dcgan --output-dir report/
+
+Each model is trained with its own small function (:func:`train_dense_ae`,
+:func:`train_conv_ae`, :func:`train_vae`, :func:`train_dense_gan`,
+:func:`train_dcgan`) on the Fashion-MNIST training split, with a tqdm progress
+bar, then scored against the first ``eval_images`` test images with
+:func:`course_utils.metrics.score_images` (FID, KID, precision, recall, class
+coverage, all in the domain classifier's feature space): the autoencoders on
+their reconstructions of those test images, the VAE and the GANs on as many
+generated samples. The reconstruction MSE (autoencoders and VAE) and the ELBO
+(VAE, nats per image) are measured on the same test images. A first row scores
+real training images: the floor of every metric.
+
+The output folder gets ``report.md`` (a markdown table with the hardware and
+versions used) and ``report.json`` (every number, the per-epoch timings, the
+budgets). Training time is the wall-clock time of ``fit``; images per second
+is the number of training images divided by the median epoch time (the first
+epoch includes graph tracing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import pathlib
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+#: The models the report can train, in table order.
+MODEL_NAMES = ("dense_ae", "conv_ae", "vae", "dense_gan", "dcgan")
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    """How much one model is trained.
+
+    Attributes:
+        train_images: Training images used (None: all 55,000).
+        epochs: Training epochs.
+        batch_size: Batch size.
+    """
+
+    train_images: int | None
+    epochs: int
+    batch_size: int
+
+
+#: Full-mode budgets (meant for a GPU).
+FULL_BUDGETS = {
+    "dense_ae": Budget(None, 20, 128),
+    "conv_ae": Budget(None, 10, 128),
+    "vae": Budget(None, 30, 128),
+    "dense_gan": Budget(None, 30, 128),
+    "dcgan": Budget(None, 20, 128),
+}
+#: Fast-mode budgets (a few minutes on a laptop CPU).
+FAST_BUDGETS = {
+    "dense_ae": Budget(2_000, 2, 128),
+    "conv_ae": Budget(2_000, 2, 128),
+    "vae": Budget(2_000, 2, 128),
+    "dense_gan": Budget(2_000, 2, 128),
+    "dcgan": Budget(2_000, 2, 128),
+}
+#: Test images scored (and images generated) per model, by mode.
+EVAL_IMAGES = {"full": 10_000, "fast": 500}
+#: Latent sizes of the models.
+LATENT_DIMS = {"dense_ae": 30, "conv_ae": 30, "vae": 16, "dense_gan": 30, "dcgan": 100}
+
+#: Table columns, in order.
+COLUMNS = (
+    "recon. MSE",
+    "ELBO (nats)",
+    "FID",
+    "KID",
+    "precision",
+    "recall",
+    "classes covered",
+    "confidence score",
+    "train time (s)",
+    "images/s",
+)
+FLOOR_ROW = "real training images (floor)"
+
+
+# --------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------
+
+
+def _progress_callback(name: str):
+    """A Keras callback: a tqdm bar over the batches, and epoch timings."""
+    import keras
+    from tqdm.auto import tqdm
+
+    class ProgressAndTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.epoch_seconds: list[float] = []
+            self.bar = None
+            self.start = 0.0
+
+        def on_train_begin(self, logs=None):
+            total = (self.params.get("epochs") or 1) * (self.params.get("steps") or 0)
+            self.bar = tqdm(total=total or None, desc=f"{name:>9}", unit="batch")
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.bar.update(1)
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.epoch_seconds.append(time.perf_counter() - self.start)
+            shown = {
+                key: f"{float(value):.4g}"
+                for key, value in (logs or {}).items()
+                if key in ("loss", "d_loss", "g_loss")
+            }
+            self.bar.set_postfix(epoch=epoch + 1, **shown)
+
+        def on_train_end(self, logs=None):
+            self.bar.close()
+
+    return ProgressAndTimer()
+
+
+def _fit(model, x, y, budget: Budget, name: str) -> list[float]:
+    """Fit ``model`` with a progress bar; return the seconds of each epoch."""
+    callback = _progress_callback(name)
+    model.fit(
+        x,
+        y,
+        epochs=budget.epochs,
+        batch_size=budget.batch_size,
+        shuffle=True,
+        verbose=0,
+        callbacks=[callback],
+    )
+    return callback.epoch_seconds
+
+
+def train_dense_ae(x_train: np.ndarray, budget: Budget):
+    """Train the 30-D dense autoencoder (MSE, Adam); data in [0, 1].
+
+    Returns:
+        ``(model, epoch_seconds)``.
+    """
+    import keras
+
+    from course_utils.models import autoencoders
+
+    model = autoencoders.build_dense_autoencoder(latent_dim=LATENT_DIMS["dense_ae"])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="mse")
+    return model, _fit(model, x_train, x_train, budget, "dense_ae")
+
+
+def train_conv_ae(x_train: np.ndarray, budget: Budget):
+    """Train the 30-D convolutional autoencoder (MSE, Adam); data in [0, 1].
+
+    Returns:
+        ``(model, epoch_seconds)``.
+    """
+    import keras
+
+    from course_utils.models import autoencoders
+
+    model = autoencoders.build_conv_autoencoder(latent_dim=LATENT_DIMS["conv_ae"])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="mse")
+    return model, _fit(model, x_train, x_train, budget, "conv_ae")
+
+
+def train_vae(x_train: np.ndarray, budget: Budget, seed: int = 42):
+    """Train the 16-D convolutional VAE (Bernoulli decoder, Adam); data in [0, 1].
+
+    Returns:
+        ``(model, epoch_seconds)``.
+    """
+    import keras
+
+    from course_utils.models import vae
+
+    model = vae.build_conv_vae(latent_dim=LATENT_DIMS["vae"], seed=seed)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3))
+    return model, _fit(model, x_train, None, budget, "vae")
+
+
+def _gan_optimizers():
+    import keras
+
+    return {
+        "d_optimizer": keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5),
+        "g_optimizer": keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5),
+    }
+
+
+def train_dense_gan(x_train: np.ndarray, budget: Budget, seed: int = 42):
+    """Train the dense GAN (30-D codes, Adam 2e-4); data in [0, 1].
+
+    Returns:
+        ``(model, epoch_seconds)``.
+    """
+    from course_utils.models import gan
+
+    model = gan.build_dense_gan(LATENT_DIMS["dense_gan"], seed=seed)
+    model.compile(**_gan_optimizers())
+    return model, _fit(model, x_train, None, budget, "dense_gan")
+
+
+def train_dcgan(x_train: np.ndarray, budget: Budget, seed: int = 42):
+    """Train the DCGAN (100-D codes, Adam 2e-4); data in [-1, 1].
+
+    Returns:
+        ``(model, epoch_seconds)``.
+    """
+    from course_utils.models import gan
+
+    model = gan.build_dcgan(LATENT_DIMS["dcgan"], seed=seed)
+    model.compile(**_gan_optimizers())
+    return model, _fit(model, x_train, None, budget, "dcgan")
+
+
+# --------------------------------------------------------------------------
+# Evaluation
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _ModelSpec:
+    train: Callable[..., Any]
+    kind: str  # "autoencoder", "vae" or "gan"
+    value_range: str
+    seeded: bool
+
+
+_SPECS = {
+    "dense_ae": _ModelSpec(train_dense_ae, "autoencoder", "[0,1]", False),
+    "conv_ae": _ModelSpec(train_conv_ae, "autoencoder", "[0,1]", False),
+    "vae": _ModelSpec(train_vae, "vae", "[0,1]", True),
+    "dense_gan": _ModelSpec(train_dense_gan, "gan", "[0,1]", True),
+    "dcgan": _ModelSpec(train_dcgan, "gan", "[-1,1]", True),
+}
+
+
+def _evaluate(model, spec: _ModelSpec, reference: np.ndarray, classifier, seed: int):
+    """Scores of one trained model; ``reference`` is in [0, 1]."""
+    from course_utils import metrics
+
+    n = len(reference)
+    row: dict[str, Any] = {}
+    if spec.kind == "autoencoder":
+        candidates = model.predict(reference, batch_size=500, verbose=0)
+        row["recon. MSE"] = metrics.reconstruction_error(reference, candidates)
+    elif spec.kind == "vae":
+        mean, _ = model.encode(reference, batch_size=500)
+        reconstructions = model.decode(mean, batch_size=500)
+        row["recon. MSE"] = metrics.reconstruction_error(reference, reconstructions)
+        row["ELBO (nats)"] = float(np.mean(model.elbo(reference, batch_size=500)))
+        candidates = model.sample(n, seed=seed)
+    else:
+        candidates = model.generate(n, seed=seed, batch_size=500)
+    candidates = np.asarray(candidates, dtype=np.float32)
+    if spec.value_range == "[-1,1]":
+        candidates = (np.clip(candidates, -1.0, 1.0) + 1.0) / 2.0
+    row.update(
+        metrics.score_images(
+            reference, np.clip(candidates, 0.0, 1.0), classifier=classifier, seed=seed
+        )
+    )
+    return row
+
+
+def describe_hardware() -> dict[str, Any]:
+    """Return the machine the report runs on: CPU, cores, GPUs, load.
+
+    Example:
+        >>> sorted(describe_hardware())  # doctest: +SKIP
+        ['cpu', 'cpu_count', 'gpus', 'load_average', 'system']
+    """
+    import tensorflow as tf
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as file:
+            for line in file:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    gpus = []
+    for device in tf.config.list_physical_devices("GPU"):
+        details = tf.config.experimental.get_device_details(device)
+        gpus.append(details.get("device_name", device.name))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "gpus": gpus,
+        "system": platform.platform(),
+        "load_average": None if load is None else round(load, 2),
+    }
+
+
+def _get_classifier(fast: bool):
+    """The domain classifier of the mode (a seam the tests replace)."""
+    from course_utils.models import classifier
+
+    return classifier.domain_classifier(fast=fast)
+
+
+def run_report(
+    models: Sequence[str],
+    *,
+    fast: bool,
+    output_dir: str | os.PathLike,
+    seed: int = 42,
+    eval_images: int | None = None,
+    command: str | None = None,
+) -> dict[str, Any]:
+    """Train, score and write ``report.md`` and ``report.json``.
+
+    Args:
+        models: Names from :data:`MODEL_NAMES`.
+        fast: Use :data:`FAST_BUDGETS` (else :data:`FULL_BUDGETS`).
+        output_dir: Folder for the two files (made if missing).
+        seed: Seed of every model and of the samples.
+        eval_images: Test images scored per model (default from
+            :data:`EVAL_IMAGES`).
+        command: The command line, recorded in the report.
+
+    Returns:
+        The report as a dict (what ``report.json`` holds).
+
+    Raises:
+        ValueError: For an unknown model name or a bad ``eval_images``.
+
+    Example:
+        >>> run_report(["vae"], fast=True, output_dir="report")  # doctest: +SKIP
+    """
+    from course_utils import config, data, metrics, seeding
+
+    unknown = [name for name in models if name not in MODEL_NAMES]
+    if unknown or not models:
+        raise ValueError(
+            f"models must be one or more of {', '.join(MODEL_NAMES)}; got "
+            f"{list(models)!r}"
+        )
+    mode = "fast" if fast else "full"
+    budgets = FAST_BUDGETS if fast else FULL_BUDGETS
+    n_eval = EVAL_IMAGES[mode] if eval_images is None else eval_images
+    if isinstance(n_eval, bool) or not isinstance(n_eval, int) or n_eval < 10:
+        raise ValueError(f"eval_images must be an integer >= 10; got {n_eval!r}")
+    output = pathlib.Path(output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+
+    hardware = describe_hardware()
+    dataset = data.load_fashion_mnist(value_range="[0,1]")
+    n_eval = min(n_eval, len(dataset.x_test), len(dataset.x_train))
+    reference = dataset.x_test[:n_eval]
+    classifier = _get_classifier(fast)
+    rows: dict[str, dict[str, Any]] = {}
+    details: dict[str, Any] = {}
+
+    rows[FLOOR_ROW] = metrics.score_images(
+        reference, dataset.x_train[:n_eval], classifier=classifier, seed=seed
+    )
+    for name in models:
+        spec, budget = _SPECS[name], budgets[name]
+        x_train = dataset.x_train[: budget.train_images]
+        if spec.value_range == "[-1,1]":
+            x_train = x_train * np.float32(2.0) - np.float32(1.0)
+        seeding.reset_seed(seed)
+        arguments = {"seed": seed} if spec.seeded else {}
+        start = time.perf_counter()
+        model, epoch_seconds = spec.train(x_train, budget, **arguments)
+        train_seconds = time.perf_counter() - start
+        row = _evaluate(model, spec, reference, classifier, seed)
+        row["train time (s)"] = train_seconds
+        row["images/s"] = len(x_train) / statistics.median(epoch_seconds)
+        rows[name] = row
+        details[name] = {
+            "budget": dataclasses.asdict(budget),
+            "train_images": len(x_train),
+            "latent_dim": LATENT_DIMS[name],
+            "value_range": spec.value_range,
+            "epoch_seconds": [round(s, 3) for s in epoch_seconds],
+        }
+
+    report = {
+        "mode": mode,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
+        "command": command or "run_report(...)",
+        "eval_images": n_eval,
+        "seed": seed,
+        "hardware": hardware,
+        "versions": config.describe_environment(),
+        "classifier": getattr(classifier, "info", {}),
+        "columns": list(COLUMNS),
+        "rows": _json_ready(rows),
+        "details": details,
+    }
+    (output / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (output / "report.md").write_text(_markdown(report, rows))
+    return report
+
+
+def _json_ready(value):
+    """Floats rounded, NaN as None, NumPy scalars as Python numbers."""
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if not np.isfinite(value) else float(f"{float(value):.6g}")
+    return value
+
+
+def _markdown(report: dict[str, Any], rows: dict[str, dict[str, Any]]) -> str:
+    from course_utils import metrics
+
+    hardware, versions = report["hardware"], report["versions"]
+    gpus = ", ".join(hardware["gpus"]) or "none"
+    classifier = report["classifier"]
+    accuracy = classifier.get("test_accuracy")
+    lines = [
+        f"# Model report ({report['mode']} mode)",
+        "",
+        f"Created {report['created']} by `{report['command'].strip()}`.",
+        "",
+        f"- Hardware: {hardware['cpu']}, {hardware['cpu_count']} CPU cores, "
+        f"GPUs: {gpus}; load average at start {hardware['load_average']}",
+        f"- Versions: Python {versions['python']}, TensorFlow "
+        f"{versions['tensorflow']}, Keras {versions['keras']}, NumPy "
+        f"{versions['numpy']}",
+        "- Scores against the first "
+        f"{report['eval_images']:,} Fashion-MNIST test images, in the feature "
+        "space of the domain classifier"
+        + (f" (test accuracy {accuracy:.1%})" if accuracy is not None else ""),
+        "",
+        metrics.format_score_table(
+            rows, columns=COLUMNS, markdown=True, row_header="model"
+        ),
+        "",
+        "Autoencoders are scored on their reconstructions of the test images, "
+        "the VAE and the GANs on generated samples. recon. MSE: per-pixel mean "
+        "squared error in [0, 1] units; ELBO: nats per image (higher is "
+        "better); FID, KID: lower is better; precision (quality), recall "
+        "(diversity): higher is better; classes covered: classes with at least "
+        "3% of the images; confidence score: exp(E[KL(p(y|x) || p(y))]), from "
+        "1 to 10. images/s: training images divided by the median epoch time.",
+        "",
+        "| model | train images | epochs | batch size |",
+        "|:---|---:|---:|---:|",
+    ]
+    for name, detail in report["details"].items():
+        budget = detail["budget"]
+        lines.append(
+            f"| {name} | {detail['train_images']:,} | {budget['epochs']} | "
+            f"{budget['batch_size']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser of ``python -m course_utils.report``.
+
+    Example:
+        >>> build_parser().parse_args(["--fast", "--models", "vae"]).models
+        ['vae']
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils.report",
+        description=(
+            "Train the course's autoencoders, VAE and GANs and write a report "
+            "(markdown and JSON) of their quality and speed."
+        ),
+    )
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        default=None,
+        help="tiny budgets (default: fast if COURSE_FAST=1, else full)",
+    )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=MODEL_NAMES,
+        default=list(MODEL_NAMES),
+        metavar="MODEL",
+        help=f"models to train, among {', '.join(MODEL_NAMES)} (default: all)",
+    )
+    parser.add_argument(
+        "--output-dir",
+        default="report",
+        help="folder for report.md and report.json (default: report/)",
+    )
+    parser.add_argument("--seed", type=int, default=42, help="seed (default: 42)")
+    parser.add_argument(
+        "--eval-images",
+        type=int,
+        default=None,
+        help="test images scored per model (default: 10,000 full, 500 fast)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the report from command-line arguments; return the exit status.
+
+    Example:
+        >>> main(["--fast", "--models", "dense_ae"])  # doctest: +SKIP
+        0
+    """
+    from course_utils import config, metrics
+
+    args = build_parser().parse_args(argv)
+    fast = config.read_fast_mode() if args.fast is None else True
+    report = run_report(
+        list(dict.fromkeys(args.models)),
+        fast=fast,
+        output_dir=args.output_dir,
+        seed=args.seed,
+        eval_images=args.eval_images,
+        command=" ".join(
+            ["python -m course_utils.report", *(sys.argv[1:] if argv is None else argv)]
+        ),
+    )
+    print(
+        metrics.format_score_table(report["rows"], columns=COLUMNS, row_header="model")
+    )
+    output = pathlib.Path(args.output_dir)
+    print(f"Wrote {output / 'report.md'} and {output / 'report.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
