@@ -8,6 +8,8 @@ Keras cache (``$KERAS_HOME/datasets/fashion-mnist``, by default
 download them with Keras. It reads and checks the files itself (magic numbers,
 counts, sizes), so a broken file gives one clear error instead of a crash deep
 inside NumPy. Taught in ``notebooks/00_generative_modelling.ipynb``.
+``edge_maps()`` makes the edge-map conditions of the image-to-image
+translation in ``notebooks/09_conditional_gans.ipynb``.
 """
 
 from __future__ import annotations
@@ -728,3 +730,88 @@ def ring_centres(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
     """
     angles = 2 * np.pi * np.arange(n_modes) / n_modes
     return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+
+#: The largest Sobel gradient magnitude of an image with pixels in [0, 1]:
+#: ``sqrt(4**2 + 2**2)``, reached e.g. by the 3x3 patch
+#: ``[[0, 0, 1], [0, ., 1], [0, 1, 1]]`` (Gx = 4, Gy = 2).
+SOBEL_MAX_MAGNITUDE = float(np.sqrt(20.0))
+
+
+def edge_maps(images: np.ndarray) -> np.ndarray:
+    """Sobel edge magnitude of grayscale images, as maps in [0, 1].
+
+    Each pixel gets ``sqrt(Gx**2 + Gy**2) / sqrt(20)``, where ``Gx`` and
+    ``Gy`` are the responses of the 3x3 Sobel kernels
+    ``[[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]`` and its transpose. ``sqrt(20)``
+    (:data:`SOBEL_MAX_MAGNITUDE`) is the largest magnitude that pixels in
+    [0, 1] can give, so the scaling is the same for every image (a faint
+    image gives faint edges) and the result is always in [0, 1]; a sharp
+    step from 0 to 1 gives ``4 / sqrt(20) = 0.894`` on the two columns (or
+    rows) next to it. The border is handled by repeating the outermost
+    pixels, so a flat image has no edges, even along its frame. The maps are
+    the conditions of the pix2pix model of
+    ``notebooks/09_conditional_gans.ipynb``
+    (:mod:`course_utils.models.pix2pix`), which turns them back into images.
+
+    Args:
+        images: Grayscale images of shape (N, H, W) with values in [0, 1]
+            (scale uint8 images first with :func:`scale_images`).
+
+    Returns:
+        A new float32 array of shape (N, H, W) with values in [0, 1].
+
+    Raises:
+        TypeError: If ``images`` is not a real-valued numeric array.
+        ValueError: If ``images`` is not 3-D, is empty, or holds values
+            outside [0, 1] (NaN included).
+
+    Example:
+        >>> step = np.zeros((1, 4, 6), dtype=np.float32)
+        >>> step[:, :, 3:] = 1.0  # dark left half, bright right half
+        >>> edge_maps(step)[0, 0].round(3)
+        array([0.   , 0.   , 0.894, 0.894, 0.   , 0.   ], dtype=float32)
+    """
+    images = np.asarray(images)
+    if images.dtype == np.bool_ or not (
+        np.issubdtype(images.dtype, np.integer)
+        or np.issubdtype(images.dtype, np.floating)
+    ):
+        raise TypeError(
+            f"images must be a numeric array of grayscale images in [0, 1]; "
+            f"got dtype {images.dtype}"
+        )
+    if images.ndim != 3:
+        raise ValueError(
+            f"images must have shape (N, H, W) (grayscale, no channel axis); got "
+            f"shape {images.shape}. Use images[None] for one image or "
+            f"images[..., 0] to drop a channel axis of size 1."
+        )
+    if images.size == 0:
+        raise ValueError(f"images must not be empty; got shape {images.shape}")
+    if images.dtype.kind == "f" and np.isnan(images).any():
+        raise ValueError("images must be in [0, 1]; found NaN values")
+    low, high = images.min(), images.max()
+    if low < 0 or high > 1:
+        raise ValueError(
+            f"images must be in [0, 1]; found values in [{low:g}, {high:g}]. "
+            f"Scale uint8 images with scale_images(images, '[0,1]'), or map "
+            f"[-1, 1] images with (images + 1) / 2."
+        )
+    padded = np.pad(images.astype(np.float32), ((0, 0), (1, 1), (1, 1)), "edge")
+    height, width = images.shape[1:]
+
+    def shifted(row: int, column: int) -> np.ndarray:
+        """The padded images shifted by (row - 1, column - 1)."""
+        return padded[:, row : row + height, column : column + width]
+
+    gx = (shifted(0, 2) + 2 * shifted(1, 2) + shifted(2, 2)) - (
+        shifted(0, 0) + 2 * shifted(1, 0) + shifted(2, 0)
+    )
+    gy = (shifted(2, 0) + 2 * shifted(2, 1) + shifted(2, 2)) - (
+        shifted(0, 0) + 2 * shifted(0, 1) + shifted(0, 2)
+    )
+    magnitude = np.sqrt(gx * gx + gy * gy) / np.float32(SOBEL_MAX_MAGNITUDE)
+    # Exact arithmetic gives at most 1; this only undoes float32 rounding
+    # (one unit in the last place) next to the maximum.
+    return np.minimum(magnitude, np.float32(1.0)).astype(np.float32, copy=False)

@@ -1385,3 +1385,124 @@ def animate_frames(
     html = HTML(player.to_jshtml())
     plt.close(fig)
     return html
+
+
+def plot_block_diagram(
+    blocks: Mapping[str, tuple[float, float]],
+    arrows: Sequence[Sequence[str]],
+    *,
+    colours: Mapping[str, str] | None = None,
+    title: str | None = None,
+    figsize: tuple[float, float] = (8.0, 3.0),
+) -> matplotlib.figure.Figure:
+    r"""Draw a diagram of boxes joined by arrows (a model's data flow).
+
+    Args:
+        blocks: Box text -> (x, y) centre, in data units; ``"\n"`` breaks a
+            line. The axes span the boxes' centres with a margin.
+        arrows: ``(source, target)`` or ``(source, target, label)`` triples
+            naming boxes of ``blocks``.
+        colours: Box text -> face colour, for the boxes to highlight (others
+            are light grey).
+        title: Figure title, or None.
+        figsize: Figure size in inches.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: If ``blocks`` is empty, or an arrow or colour names a box
+            that ``blocks`` does not have, or an arrow has not 2 or 3 items.
+
+    Example:
+        >>> fig = plot_block_diagram(
+        ...     {"z": (0, 0), "G": (1, 0), "image": (2, 0)},
+        ...     [("z", "G"), ("G", "image", "G(z)")],
+        ... )
+        >>> len(fig.axes[0].patches) >= 3
+        True
+
+    Taught in ``notebooks/09_conditional_gans.ipynb`` (pix2pix, CycleGAN and
+    style-based generators).
+    """
+    if not isinstance(blocks, Mapping) or not blocks:
+        raise ValueError(
+            f"blocks must be a non-empty mapping of box text to (x, y); got {blocks!r}"
+        )
+    positions = {}
+    for name, position in blocks.items():
+        centre = np.asarray(position, dtype=float)
+        if centre.shape != (2,) or not np.all(np.isfinite(centre)):
+            raise ValueError(
+                f"blocks[{name!r}] must be a finite (x, y) pair; got {position!r}"
+            )
+        positions[name] = centre
+    colours = {} if colours is None else dict(colours)
+    unknown = sorted(set(colours) - set(positions))
+    if unknown:
+        raise ValueError(f"colours names boxes that blocks does not have: {unknown}")
+    for arrow in arrows:
+        if isinstance(arrow, str) or len(arrow) not in (2, 3):
+            raise ValueError(
+                f"each arrow must be (source, target) or (source, target, label); "
+                f"got {arrow!r}"
+            )
+        missing = [end for end in arrow[:2] if end not in positions]
+        if missing:
+            raise ValueError(
+                f"arrow {tuple(arrow)!r} names boxes that blocks does not have: "
+                f"{missing}"
+            )
+    _check_optional_str(title, name="title")
+
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    ax.set_axis_off()
+    centres = np.array(list(positions.values()))
+    low, high = centres.min(axis=0) - 0.6, centres.max(axis=0) + 0.6
+    ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]))
+    box_style = "round,pad=0.4"
+    texts = {}
+    for name, (x, y) in positions.items():
+        texts[name] = ax.text(
+            x,
+            y,
+            name,
+            ha="center",
+            va="center",
+            fontsize=9,
+            bbox={
+                "boxstyle": box_style,
+                "facecolor": colours.get(name, "#eeeeee"),
+                "edgecolor": "#444444",
+            },
+        )
+    for arrow in arrows:
+        source, target = arrow[0], arrow[1]
+        ax.annotate(
+            "",
+            xy=positions[target],
+            xytext=positions[source],
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": "#333333",
+                "shrinkA": 0,
+                "shrinkB": 0,
+                "patchA": texts[source].get_bbox_patch(),
+                "patchB": texts[target].get_bbox_patch(),
+                "connectionstyle": "arc3,rad=0.0",
+            },
+        )
+        if len(arrow) == 3:
+            middle = (positions[source] + positions[target]) / 2
+            ax.text(
+                *middle,
+                arrow[2],
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color="#8b1a1a",
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+            )
+    if title:
+        ax.set_title(title)
+    return fig

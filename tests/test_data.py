@@ -837,3 +837,97 @@ def test_gaussian_ring_points_lie_near_their_mode_centres():
 def test_gaussian_ring_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         data.make_gaussian_ring(**kwargs)
+
+
+# ---------------------------------------------------------------------------
+# Edge maps (the conditions of pix2pix, notebook 09)
+# ---------------------------------------------------------------------------
+
+STEP_EDGE_VALUE = 4 / np.sqrt(20)  # a 0 -> 1 step: Gx = 4, Gy = 0
+
+
+def test_edge_maps_of_a_vertical_step_edge():
+    images = np.zeros((2, 5, 8), dtype=np.float32)
+    images[:, :, 4:] = 1.0
+    images[1] *= 0.5  # half the contrast, half the edge
+    edges = data.edge_maps(images)
+    expected = np.zeros((5, 8))
+    expected[:, 3:5] = STEP_EDGE_VALUE
+    np.testing.assert_allclose(edges[0], expected, atol=1e-6)
+    np.testing.assert_allclose(edges[1], expected / 2, atol=1e-6)
+
+
+def test_edge_maps_of_a_horizontal_step_edge_is_the_transpose():
+    images = np.zeros((1, 6, 6))
+    images[:, 3:, :] = 1.0
+    edges = data.edge_maps(images)
+    np.testing.assert_allclose(edges[0], data.edge_maps(images.transpose(0, 2, 1))[0].T)
+    np.testing.assert_allclose(edges[0, 2:4], STEP_EDGE_VALUE, atol=1e-6)
+    assert np.all(edges[0, [0, 1, 4, 5]] == 0)
+
+
+def test_edge_maps_of_flat_images_are_zero_even_on_the_border():
+    images = np.stack([np.zeros((7, 9)), np.full((7, 9), 0.3), np.ones((7, 9))])
+    np.testing.assert_array_equal(data.edge_maps(images), np.zeros((3, 7, 9)))
+
+
+def test_edge_maps_reach_one_only_at_the_largest_sobel_magnitude():
+    patch = np.array([[[0.0, 0.0, 1.0], [0.0, 0.0, 1.0], [0.0, 1.0, 1.0]]])
+    assert data.edge_maps(patch)[0, 1, 1] == pytest.approx(1.0)
+    assert np.isclose(data.SOBEL_MAX_MAGNITUDE, np.sqrt(4**2 + 2**2))
+
+
+def test_edge_maps_shape_dtype_and_range():
+    images = np.random.default_rng(0).random((20, 28, 28))  # float64 in
+    edges = data.edge_maps(images)
+    assert edges.shape == (20, 28, 28) and edges.dtype == np.float32
+    assert edges.min() >= 0.0 and edges.max() <= 1.0
+    assert edges.max() > 0.5
+
+
+def test_edge_maps_scaling_is_fixed_not_per_image():
+    images = np.random.default_rng(1).random((2, 8, 8))
+    images[1] = images[0] * 0.25
+    edges = data.edge_maps(images)
+    np.testing.assert_allclose(edges[1], edges[0] * 0.25, atol=1e-6)
+
+
+def test_edge_maps_accept_integer_zero_one_images_and_keep_the_input():
+    images = np.zeros((1, 4, 4), dtype=np.int64)
+    images[:, :, 2:] = 1
+    copy = images.copy()
+    edges = data.edge_maps(images)
+    np.testing.assert_allclose(edges[0, :, 1:3], STEP_EDGE_VALUE, atol=1e-6)
+    np.testing.assert_array_equal(images, copy)
+
+
+@pytest.mark.parametrize(
+    ("images", "error", "match"),
+    [
+        (np.full((1, 4, 4), 255, dtype=np.uint8), ValueError, r"\[0, 1\].*255"),
+        (np.full((1, 4, 4), -0.5), ValueError, r"images.*\[-0\.5, -0\.5\]"),
+        (np.linspace(-1, 1, 16).reshape(1, 4, 4), ValueError, r"\[-1, 1\]"),
+        (np.full((1, 4, 4), np.nan), ValueError, "NaN"),
+        (np.zeros((4, 4)), ValueError, r"\(N, H, W\).*\(4, 4\)"),
+        (np.zeros((2, 4, 4, 1)), ValueError, r"images.*\(2, 4, 4, 1\)"),
+        (np.zeros((0, 4, 4)), ValueError, "empty"),
+        (np.zeros((1, 4, 4), dtype=bool), TypeError, "bool"),
+        (np.full((1, 2, 2), "a"), TypeError, "images"),
+        (np.zeros((1, 2, 2), dtype=complex), TypeError, "complex"),
+    ],
+    ids=[
+        "uint8",
+        "negative",
+        "minus-one-to-one",
+        "nan",
+        "2d",
+        "channel-axis",
+        "empty",
+        "bool",
+        "strings",
+        "complex",
+    ],
+)
+def test_edge_maps_bad_input(images, error, match):
+    with pytest.raises(error, match=match):
+        data.edge_maps(images)

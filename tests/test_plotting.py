@@ -5,8 +5,10 @@ import matplotlib
 matplotlib.use("Agg")
 
 import keras  # noqa: E402
+import matplotlib.colors  # noqa: E402
 import matplotlib.figure  # noqa: E402
 import matplotlib.offsetbox  # noqa: E402
+import matplotlib.text  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
@@ -1283,3 +1285,39 @@ def test_plot_interpolation_titles_each_image_with_its_weight(rng):
 def test_plot_interpolation_rejects_one_weight_per_image_missing(rng):
     with pytest.raises(ValueError, match=r"one weight per image \(3\)"):
         plotting.plot_interpolation(rng.uniform(size=(3, 8, 8)), [0.0, 1.0])
+
+
+def test_plot_block_diagram_draws_a_box_per_block_and_labelled_arrows():
+    fig = plotting.plot_block_diagram(
+        {"z": (0, 0), "G": (1, 0), "image": (2, 1)},
+        [("z", "G"), ("G", "image", "G(z)")],
+        colours={"G": "#cfe2f3"},
+        title="generator",
+    )
+    ax = fig.axes[0]
+    texts = [text.get_text() for text in ax.texts]
+    assert {"z", "G", "image", "G(z)"} <= set(texts)
+    box = ax.texts[texts.index("G")].get_bbox_patch()
+    assert matplotlib.colors.to_hex(box.get_facecolor()) == "#cfe2f3"
+    arrow_count = sum(
+        isinstance(child, matplotlib.text.Annotation) for child in ax.get_children()
+    )
+    assert arrow_count == 2
+    assert ax.get_title() == "generator"
+
+
+@pytest.mark.parametrize(
+    ("blocks", "arrows", "kwargs", "match"),
+    [
+        ({}, [], {}, "blocks must be a non-empty mapping"),
+        ({"a": (0, 0, 1)}, [], {}, r"blocks\['a'\] must be a finite \(x, y\) pair"),
+        ({"a": (0, float("nan"))}, [], {}, r"blocks\['a'\] must be a finite"),
+        ({"a": (0, 0)}, [("a", "b")], {}, r"blocks does not have: \['b'\]"),
+        ({"a": (0, 0)}, [("a",)], {}, "each arrow must be"),
+        ({"a": (0, 0)}, ["ab"], {}, "each arrow must be"),
+        ({"a": (0, 0)}, [], {"colours": {"c": "red"}}, r"colours .*\['c'\]"),
+    ],
+)
+def test_plot_block_diagram_rejects_bad_arguments(blocks, arrows, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plotting.plot_block_diagram(blocks, arrows, **kwargs)
