@@ -1419,7 +1419,7 @@ def plot_block_diagram(
         ...     {"z": (0, 0), "G": (1, 0), "image": (2, 0)},
         ...     [("z", "G"), ("G", "image", "G(z)")],
         ... )
-        >>> sorted(text.get_text() for text in fig.axes[0].texts)
+        >>> sorted(t.get_text() for t in fig.axes[0].texts if t.get_text())
         ['G', 'G(z)', 'image', 'z']
 
     Taught in ``notebooks/09_conditional_gans.ipynb`` (pix2pix, CycleGAN and

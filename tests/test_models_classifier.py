@@ -352,3 +352,9 @@ def test_metrics_use_the_domain_classifier_by_default(trained, monkeypatch):
     coverage = metrics.class_coverage(images)
     assert coverage.n_images == 20
     assert coverage.counts.sum() == 20
+
+
+def test_reachable_from_the_package():
+    import course_utils as cu
+
+    assert cu.models.classifier is classifier

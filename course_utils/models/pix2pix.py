@@ -39,6 +39,9 @@ __all__ = [
 ]
 
 KERNEL_SIZE = 4  # of every strided (transposed) convolution, as in pix2pix
+# Batch-norm momentum: the moving statistics used at inference settle within a
+# few dozen steps (Keras' default 0.99 needs hundreds, longer than a short run).
+BN_MOMENTUM = 0.9
 
 
 # -- argument checks ----------------------------------------------------------
@@ -174,14 +177,18 @@ def build_unet_generator(
             name=f"down_{_size(size)}_conv",
         )(maps)
         if i > 0:
-            maps = keras.layers.BatchNormalization(name=f"down_{_size(size)}_bn")(maps)
+            maps = keras.layers.BatchNormalization(
+                momentum=BN_MOMENTUM, name=f"down_{_size(size)}_bn"
+            )(maps)
         maps = keras.layers.LeakyReLU(0.2, name=f"down_{_size(size)}")(maps)
         skips.append(maps)
 
     maps = keras.layers.Conv2D(
         filters[-1], 3, padding="same", use_bias=False, name="bottleneck_conv"
     )(maps)
-    maps = keras.layers.BatchNormalization(name="bottleneck_bn")(maps)
+    maps = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, name="bottleneck_bn")(
+        maps
+    )
     maps = keras.layers.ReLU(name="bottleneck")(maps)
 
     up_filters = (*filters[-2::-1], filters[0])  # (32, 32) for (32, 64)
@@ -197,7 +204,9 @@ def build_unet_generator(
             use_bias=False,
             name=f"up_{_size(up_size)}_conv",
         )(maps)
-        maps = keras.layers.BatchNormalization(name=f"up_{_size(up_size)}_bn")(maps)
+        maps = keras.layers.BatchNormalization(
+            momentum=BN_MOMENTUM, name=f"up_{_size(up_size)}_bn"
+        )(maps)
         maps = keras.layers.ReLU(name=f"up_{_size(up_size)}")(maps)
         if dropout:
             maps = keras.layers.Dropout(
@@ -274,7 +283,9 @@ def build_patch_discriminator(
             name=f"down_{_size(size)}_conv",
         )(maps)
         if i > 0:
-            maps = keras.layers.BatchNormalization(name=f"down_{_size(size)}_bn")(maps)
+            maps = keras.layers.BatchNormalization(
+                momentum=BN_MOMENTUM, name=f"down_{_size(size)}_bn"
+            )(maps)
         maps = keras.layers.LeakyReLU(0.2, name=f"down_{_size(size)}")(maps)
     logits = keras.layers.Conv2D(1, KERNEL_SIZE, padding="same", name="patch_logits")(
         maps
