@@ -78,8 +78,75 @@ def _bce_with_logits(labels, logits):
     )
 
 
+class TwoPlayerModel(keras.Model):
+    """A model of two players, each with its own optimizer.
+
+    Subclasses have ``generator`` and ``discriminator`` attributes and a
+    ``train_step`` that applies ``d_optimizer`` to the discriminator's weights
+    and ``g_optimizer`` to the generator's. Both optimizers, and their state,
+    round-trip through ``.keras`` files. Used by :class:`GAN` and
+    :class:`course_utils.models.pix2pix.Pix2Pix`.
+    """
+
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """Configure training: one optimizer for each player.
+
+        Args:
+            d_optimizer: Optimizer instance of the discriminator.
+            g_optimizer: Optimizer instance of the generator (a different
+                instance).
+            **kwargs: Other ``keras.Model.compile`` arguments.
+
+        Raises:
+            TypeError: If an optimizer is missing or not an optimizer instance
+                (a name such as "adam" is not enough: each player needs its
+                own).
+            ValueError: If both optimizers are the same object.
+
+        Example:
+            >>> gan = build_dense_gan(latent_dim=30)
+            >>> gan.compile(d_optimizer=keras.optimizers.Adam(1e-3),
+            ...             g_optimizer=keras.optimizers.Adam(1e-3))
+        """
+        for name, optimizer in (
+            ("d_optimizer", d_optimizer),
+            ("g_optimizer", g_optimizer),
+        ):
+            if not isinstance(optimizer, keras.optimizers.Optimizer):
+                raise TypeError(
+                    f"{name} must be a keras optimizer instance, e.g. "
+                    f"keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5); "
+                    f"got {optimizer!r}"
+                )
+        if d_optimizer is g_optimizer:
+            raise ValueError(
+                "d_optimizer and g_optimizer must be two optimizer instances; "
+                "got the same object twice"
+            )
+        super().compile(**kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+
+    def get_compile_config(self):
+        if not hasattr(self, "d_optimizer"):
+            return None
+        return {
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+        }
+
+    def compile_from_config(self, config):
+        self.compile(
+            d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
+            g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
+        )
+        # Build the optimizers so that their saved state can be loaded.
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+
 @keras.saving.register_keras_serializable(package="course_utils")
-class GAN(keras.Model):
+class GAN(TwoPlayerModel):
     """A GAN with its own ``train_step`` and optional training remedies.
 
     Args:
@@ -236,51 +303,6 @@ class GAN(keras.Model):
             self.d_accuracy_real_tracker,
             self.d_accuracy_fake_tracker,
         ]
-
-    def compile(self, d_optimizer, g_optimizer, **kwargs):
-        """Configure training: one optimizer for each player.
-
-        Args:
-            d_optimizer: Optimizer of the discriminator.
-            g_optimizer: Optimizer of the generator (a different instance).
-            **kwargs: Other ``keras.Model.compile`` arguments.
-
-        Raises:
-            ValueError: If both optimizers are the same object.
-        """
-        if d_optimizer is g_optimizer:
-            raise ValueError(
-                "d_optimizer and g_optimizer must be two optimizer instances; "
-                "got the same object twice"
-            )
-        for name, optimizer in (
-            ("d_optimizer", d_optimizer),
-            ("g_optimizer", g_optimizer),
-        ):
-            if not isinstance(optimizer, keras.optimizers.Optimizer):
-                raise TypeError(
-                    f"{name} must be a keras optimizer instance; got {optimizer!r}"
-                )
-        super().compile(**kwargs)
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-
-    def get_compile_config(self):
-        if not hasattr(self, "d_optimizer"):
-            return None
-        return {
-            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-        }
-
-    def compile_from_config(self, config):
-        self.compile(
-            d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
-            g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
-        )
-        # Build the optimizers so that their saved state can be loaded.
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
 
     # -- hooks that the conditional model overrides ------------------------
 
@@ -1732,6 +1754,7 @@ def log_value_function(real_logits, fake_logits) -> float:
 
 __all__ = [
     "GAN",
+    "TwoPlayerModel",
     "AuxiliaryClassifierGAN",
     "ConditionalGAN",
     "FixedNoiseSamples",

@@ -31,6 +31,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from course_utils.models import gan
+
 __all__ = [
     "Pix2Pix",
     "build_patch_discriminator",
@@ -302,7 +304,7 @@ def _bce_with_logits(labels, logits):
 
 
 @keras.saving.register_keras_serializable(package="course_utils")
-class Pix2Pix(keras.Model):
+class Pix2Pix(gan.TwoPlayerModel):
     """pix2pix: a conditional GAN that translates condition images to images.
 
     ``fit`` takes ``(conditions, targets)`` batches (``fit(conditions,
@@ -399,57 +401,6 @@ class Pix2Pix(keras.Model):
             self.g_adversarial_loss_tracker,
             self.g_l1_loss_tracker,
         ]
-
-    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
-        """Configure training: one optimizer for each player.
-
-        Args:
-            d_optimizer: Optimizer instance of the discriminator.
-            g_optimizer: Optimizer instance of the generator (a different
-                instance).
-            **kwargs: Other ``keras.Model.compile`` arguments.
-
-        Raises:
-            TypeError: If an optimizer is missing or not an optimizer instance
-                (a name such as "adam" is not enough: each player needs its
-                own).
-            ValueError: If both optimizers are the same object.
-        """
-        for name, optimizer in (
-            ("d_optimizer", d_optimizer),
-            ("g_optimizer", g_optimizer),
-        ):
-            if not isinstance(optimizer, keras.optimizers.Optimizer):
-                raise TypeError(
-                    f"{name} must be a keras optimizer instance, e.g. "
-                    f"keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5); "
-                    f"got {optimizer!r}"
-                )
-        if d_optimizer is g_optimizer:
-            raise ValueError(
-                "d_optimizer and g_optimizer must be two optimizer instances; "
-                "got the same object twice"
-            )
-        super().compile(**kwargs)
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-
-    def get_compile_config(self):
-        if not hasattr(self, "d_optimizer"):
-            return None
-        return {
-            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-        }
-
-    def compile_from_config(self, config):
-        self.compile(
-            d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
-            g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
-        )
-        # Build the optimizers so that their saved state can be loaded.
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
 
     # -- the two phases ----------------------------------------------------
 
