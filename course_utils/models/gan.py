@@ -652,7 +652,20 @@ class _LabelledGeneration:
                 f"code per row of weights; got {codes.shape}"
             )
         vectors = weights @ np.asarray(embedding.embeddings)
-        return synthesis.predict([codes, vectors], batch_size=batch_size, verbose=0)
+        batch_size = _check_positive_int("batch_size", batch_size)
+        # Called in chunks rather than with predict(), which retraces its
+        # function for every new call from a loop.
+        return np.concatenate(
+            [
+                np.asarray(
+                    synthesis(
+                        [codes[i : i + batch_size], vectors[i : i + batch_size]],
+                        training=False,
+                    )
+                )
+                for i in range(0, len(codes), batch_size)
+            ]
+        )
 
     def generate_class(self, label: int, n: int, seed: int | None = None):
         """Generate ``n`` images of one class.
