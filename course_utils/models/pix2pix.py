@@ -107,6 +107,34 @@ def _size(shape) -> str:
 # -- builders -----------------------------------------------------------------
 
 
+def _down_blocks(maps, filters: tuple[int, ...]) -> list:
+    """Strided 4x4 convolutions halving the size, each -> [BN] -> LeakyReLU.
+
+    Batch norm on every block but the first (it sees the data as they are).
+    Returns the output of every block, largest first; the layers are named
+    after their output size (``down_14x14_conv``, ``down_14x14``...).
+    """
+    outputs = []
+    size = tuple(maps.shape[1:3])
+    for i, n_filters in enumerate(filters):
+        size = (size[0] // 2, size[1] // 2)
+        maps = keras.layers.Conv2D(
+            n_filters,
+            KERNEL_SIZE,
+            strides=2,
+            padding="same",
+            use_bias=i == 0,
+            name=f"down_{_size(size)}_conv",
+        )(maps)
+        if i > 0:
+            maps = keras.layers.BatchNormalization(
+                momentum=BN_MOMENTUM, name=f"down_{_size(size)}_bn"
+            )(maps)
+        maps = keras.layers.LeakyReLU(0.2, name=f"down_{_size(size)}")(maps)
+        outputs.append(maps)
+    return outputs
+
+
 def build_unet_generator(
     image_shape: Sequence[int] = (28, 28),
     filters: Sequence[int] = (32, 64),
@@ -166,24 +194,8 @@ def build_unet_generator(
     if len(image_shape) == 2:
         maps = keras.layers.Reshape((*image_shape, 1), name="add_channel_axis")(maps)
 
-    skips = []
-    size = image_shape[:2]
-    for i, n_filters in enumerate(filters):
-        size = (size[0] // 2, size[1] // 2)
-        maps = keras.layers.Conv2D(
-            n_filters,
-            KERNEL_SIZE,
-            strides=2,
-            padding="same",
-            use_bias=i == 0,
-            name=f"down_{_size(size)}_conv",
-        )(maps)
-        if i > 0:
-            maps = keras.layers.BatchNormalization(
-                momentum=BN_MOMENTUM, name=f"down_{_size(size)}_bn"
-            )(maps)
-        maps = keras.layers.LeakyReLU(0.2, name=f"down_{_size(size)}")(maps)
-        skips.append(maps)
+    skips = _down_blocks(maps, filters)
+    maps = skips[-1]
 
     maps = keras.layers.Conv2D(
         filters[-1], 3, padding="same", use_bias=False, name="bottleneck_conv"
@@ -272,23 +284,7 @@ def build_patch_discriminator(
             keras.layers.Reshape(with_channels, name="image_channels")(image),
         ]
     )
-    maps = pair
-    size = image_shape[:2]
-    for i, n_filters in enumerate(filters):
-        size = (size[0] // 2, size[1] // 2)
-        maps = keras.layers.Conv2D(
-            n_filters,
-            KERNEL_SIZE,
-            strides=2,
-            padding="same",
-            use_bias=i == 0,
-            name=f"down_{_size(size)}_conv",
-        )(maps)
-        if i > 0:
-            maps = keras.layers.BatchNormalization(
-                momentum=BN_MOMENTUM, name=f"down_{_size(size)}_bn"
-            )(maps)
-        maps = keras.layers.LeakyReLU(0.2, name=f"down_{_size(size)}")(maps)
+    maps = _down_blocks(pair, filters)[-1]
     logits = keras.layers.Conv2D(1, KERNEL_SIZE, padding="same", name="patch_logits")(
         maps
     )
