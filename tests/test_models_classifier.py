@@ -184,7 +184,7 @@ def test_full_settings_are_the_documented_ones():
     settings = classifier.FULL_SETTINGS
     assert settings.train_images is None
     assert settings.embedding_dim == 128
-    assert 5 <= settings.epochs <= 8
+    assert 5 <= settings.epochs <= 12  # about 10 minutes on 2 CPU cores
     assert classifier.FAST_SETTINGS.train_images == 10_000
     assert classifier.FAST_SETTINGS.epochs <= 3
 

@@ -15,8 +15,8 @@ afterwards. Files live in the cache folder, chosen in this order:
 2. the environment variable ``COURSE_CACHE_DIR``;
 3. ``~/.cache/course_utils``.
 
-Each mode has its own files (``fashion_mnist_classifier_v2_full.keras`` and
-``fashion_mnist_classifier_v2_fast.keras``), each with a JSON file next to it
+Each mode has its own files (``fashion_mnist_classifier_v3_full.keras`` and
+``fashion_mnist_classifier_v3_fast.keras``), each with a JSON file next to it
 that records the test accuracy, the training time and the versions used.
 Delete the files to retrain. Scores computed with the fast classifier are not
 comparable with scores computed with the full one. Taught in
@@ -87,22 +87,23 @@ class ClassifierSettings:
     seed: int
 
 
-#: The full-mode classifier: at least 92% test accuracy.
+#: The full-mode classifier: at least 92% test accuracy (92.4% measured; about
+#: 10 minutes of training on 2 CPU cores).
 FULL_SETTINGS = ClassifierSettings(
-    name="fashion_mnist_classifier_v2_full",
+    name="fashion_mnist_classifier_v3_full",
     filters=(32, 64),
     convs_per_block=1,
     embedding_dim=128,
     dropout=0.2,
     train_images=None,
-    epochs=8,
+    epochs=12,
     batch_size=128,
     learning_rate=2e-3,
     seed=42,
 )
 #: The fast-mode classifier: about 85% test accuracy in well under a minute.
 FAST_SETTINGS = ClassifierSettings(
-    name="fashion_mnist_classifier_v2_fast",
+    name="fashion_mnist_classifier_v3_fast",
     filters=(16, 32),
     convs_per_block=1,
     embedding_dim=64,
@@ -562,7 +563,7 @@ def classifier_paths(
     Example:
         >>> model_path, info_path = classifier_paths(True, "/tmp/cache")
         >>> model_path.name, info_path.suffix
-        ('fashion_mnist_classifier_v2_fast.keras', '.json')
+        ('fashion_mnist_classifier_v3_fast.keras', '.json')
     """
     folder = resolve_cache_dir(cache_dir)
     name = settings_for(fast).name
