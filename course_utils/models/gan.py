@@ -144,6 +144,13 @@ class TwoPlayerModel(keras.Model):
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
 
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for part in ("generator", "discriminator"):
+            config[part] = keras.saving.deserialize_keras_object(config[part])
+        return cls(**config)
+
 
 @keras.saving.register_keras_serializable(package="course_utils")
 class GAN(TwoPlayerModel):
@@ -506,13 +513,6 @@ class GAN(TwoPlayerModel):
             "seed": self.seed,
             "name": self.name,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for part in ("generator", "discriminator"):
-            config[part] = keras.saving.deserialize_keras_object(config[part])
-        return cls(**config)
 
 
 class _LabelledGeneration:
@@ -1520,6 +1520,17 @@ def build_conditional_generator(
     return keras.Model([codes, labels], synthesis([codes, vectors]), name="generator")
 
 
+def _conditional_discriminator_trunk(maps):
+    """Conv(64, s2) -> LeakyReLU -> Conv(128, s2) -> BN -> LeakyReLU -> "features"."""
+    maps = keras.layers.Conv2D(64, 4, strides=2, padding="same")(maps)
+    maps = keras.layers.LeakyReLU(0.2)(maps)
+    maps = keras.layers.Conv2D(128, 4, strides=2, padding="same")(maps)
+    maps = keras.layers.BatchNormalization()(maps)
+    maps = keras.layers.LeakyReLU(0.2)(maps)
+    features = keras.layers.Flatten(name="features")(maps)
+    return features
+
+
 def build_conditional_discriminator(
     n_classes: int = 10,
     image_shape: Sequence[int] = (28, 28),
@@ -1563,12 +1574,7 @@ def build_conditional_discriminator(
     label_map = keras.layers.Reshape((*image_shape[:2], 1))(label_map)
     maps = keras.layers.Reshape((*image_shape[:2], channels))(images)
     maps = keras.layers.Concatenate()([maps, label_map])
-    maps = keras.layers.Conv2D(64, 4, strides=2, padding="same")(maps)
-    maps = keras.layers.LeakyReLU(0.2)(maps)
-    maps = keras.layers.Conv2D(128, 4, strides=2, padding="same")(maps)
-    maps = keras.layers.BatchNormalization()(maps)
-    maps = keras.layers.LeakyReLU(0.2)(maps)
-    features = keras.layers.Flatten(name="features")(maps)
+    features = _conditional_discriminator_trunk(maps)
     logit = keras.layers.Dense(1, name="logit")(keras.layers.Dropout(0.3)(features))
     return keras.Model([images, labels], logit, name="discriminator")
 
@@ -1640,12 +1646,7 @@ def build_acgan_discriminator(
     channels = image_shape[2] if len(image_shape) == 3 else 1
     images = keras.Input(image_shape, name="images")
     maps = keras.layers.Reshape((*image_shape[:2], channels))(images)
-    maps = keras.layers.Conv2D(64, 4, strides=2, padding="same")(maps)
-    maps = keras.layers.LeakyReLU(0.2)(maps)
-    maps = keras.layers.Conv2D(128, 4, strides=2, padding="same")(maps)
-    maps = keras.layers.BatchNormalization()(maps)
-    maps = keras.layers.LeakyReLU(0.2)(maps)
-    features = keras.layers.Flatten(name="features")(maps)
+    features = _conditional_discriminator_trunk(maps)
     features = keras.layers.Dropout(0.3)(features)
     logit = keras.layers.Dense(1, name="logit")(features)
     class_logits = keras.layers.Dense(int(n_classes), name="class_logits")(features)

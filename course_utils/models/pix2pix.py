@@ -546,13 +546,6 @@ class Pix2Pix(gan.TwoPlayerModel):
             "name": self.name,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for part in ("generator", "discriminator"):
-            config[part] = keras.saving.deserialize_keras_object(config[part])
-        return cls(**config)
-
 
 def build_pix2pix(
     image_shape: Sequence[int] = (28, 28),
