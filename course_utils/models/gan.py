@@ -39,6 +39,7 @@ import tensorflow as tf
 from keras import ops
 
 from course_utils import layers as course_layers
+from course_utils.models._arguments import positive_int
 
 GENERATOR_LOSSES = ("non_saturating", "saturating")
 UPSAMPLING = ("transpose", "upsample")
@@ -47,12 +48,6 @@ CONDITIONAL_ARCHITECTURES = ("dcgan", "dense")
 # model that draws images from [codes, label vectors].
 LABEL_EMBEDDING = "label_embedding"
 SYNTHESIS = "synthesis"
-
-
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
 
 
 def _check_non_negative_int(name: str, value) -> int:
@@ -220,7 +215,7 @@ class GAN(TwoPlayerModel):
         self.generator = generator
         self.discriminator = discriminator
         self.generator_loss = generator_loss
-        self.d_steps = _check_positive_int("d_steps", d_steps)
+        self.d_steps = positive_int("d_steps", d_steps)
         self.label_smoothing = _check_fraction("label_smoothing", label_smoothing)
         if (
             isinstance(instance_noise, bool)
@@ -492,7 +487,7 @@ class GAN(TwoPlayerModel):
             >>> gan.generate(8, seed=0).shape  # doctest: +SKIP
             (8, 28, 28)
         """
-        n = _check_positive_int("n", n)
+        n = positive_int("n", n)
         codes = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
         return self.generator.predict(
             codes.astype(np.float32), batch_size=batch_size, verbose=0
@@ -553,7 +548,7 @@ class _LabelledGeneration:
             >>> images.shape, labels.shape  # doctest: +SKIP
             ((8, 28, 28), (8,))
         """
-        n = _check_positive_int("n", n)
+        n = positive_int("n", n)
         rng = np.random.default_rng(seed)
         labels = rng.integers(0, self.n_classes, n)
         return self.generate_for_labels(
@@ -652,7 +647,7 @@ class _LabelledGeneration:
                 f"code per row of weights; got {codes.shape}"
             )
         vectors = weights @ np.asarray(embedding.embeddings)
-        batch_size = _check_positive_int("batch_size", batch_size)
+        batch_size = positive_int("batch_size", batch_size)
         # Called in chunks rather than with predict(), which retraces its
         # function for every new call from a loop.
         return np.concatenate(
@@ -674,9 +669,7 @@ class _LabelledGeneration:
             >>> cgan.generate_class(3, n=4).shape  # doctest: +SKIP
             (4, 28, 28)
         """
-        return self.generate_for_labels(
-            np.full(_check_positive_int("n", n), label), seed
-        )
+        return self.generate_for_labels(np.full(positive_int("n", n), label), seed)
 
 
 @keras.saving.register_keras_serializable(package="course_utils")
@@ -705,7 +698,7 @@ class ConditionalGAN(_LabelledGeneration, GAN):
     def __init__(self, generator, discriminator, n_classes: int = 10, **kwargs):
         if kwargs.get("replay_size"):
             raise ValueError("replay_size must be 0 for a ConditionalGAN")
-        self.n_classes = _check_positive_int("n_classes", n_classes)
+        self.n_classes = positive_int("n_classes", n_classes)
         super().__init__(generator, discriminator, **kwargs)
 
     def _check_parts(self) -> int:
@@ -1119,7 +1112,7 @@ class AuxiliaryClassifierGAN(_LabelledGeneration, GAN):
                 f"{array.shape}"
             )
         _, class_logits = self.discriminator.predict(
-            array, batch_size=_check_positive_int("batch_size", batch_size), verbose=0
+            array, batch_size=positive_int("batch_size", batch_size), verbose=0
         )
         class_logits = np.asarray(class_logits, dtype=np.float64)
         shifted = np.exp(class_logits - class_logits.max(axis=1, keepdims=True))
@@ -1169,9 +1162,7 @@ def _image_shape(image_shape) -> tuple[int, ...]:
             f"image_shape must be (height, width) or (height, width, channels); "
             f"got {image_shape!r}"
         )
-    return tuple(
-        _check_positive_int(f"image_shape[{i}]", s) for i, s in enumerate(shape)
-    )
+    return tuple(positive_int(f"image_shape[{i}]", s) for i, s in enumerate(shape))
 
 
 def build_dense_generator(
@@ -1187,11 +1178,11 @@ def build_dense_generator(
         >>> build_dense_generator(30).output_shape
         (None, 28, 28)
     """
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    latent_dim = positive_int("latent_dim", latent_dim)
     image_shape = _image_shape(image_shape)
     model_layers: list = [keras.Input((latent_dim,))]
     for i, units in enumerate(hidden_units):
-        units = _check_positive_int(f"hidden_units[{i}]", units)
+        units = positive_int(f"hidden_units[{i}]", units)
         model_layers.append(keras.layers.Dense(units, activation="selu"))
     model_layers += [
         keras.layers.Dense(int(np.prod(image_shape)), activation=output_activation),
@@ -1226,7 +1217,7 @@ def build_dense_discriminator(
         raise ValueError("hidden_units must name at least one layer; got ()")
     model_layers: list = [keras.Input(image_shape), keras.layers.Flatten()]
     for i, units in enumerate(hidden_units):
-        units = _check_positive_int(f"hidden_units[{i}]", units)
+        units = positive_int(f"hidden_units[{i}]", units)
         name = "features" if i == len(hidden_units) - 1 else None
         model_layers.append(keras.layers.Dense(units, activation="selu", name=name))
     if minibatch_discrimination:
@@ -1293,17 +1284,15 @@ def build_dcgan_generator(
         >>> build_dcgan_generator(100).output_shape
         (None, 28, 28)
     """
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    latent_dim = positive_int("latent_dim", latent_dim)
     image_shape = _image_shape(image_shape)
     if upsampling not in UPSAMPLING:
         raise ValueError(
             f"upsampling must be one of {', '.join(map(repr, UPSAMPLING))}; "
             f"got {upsampling!r}"
         )
-    kernel_size = _check_positive_int("kernel_size", kernel_size)
-    filters = tuple(
-        _check_positive_int(f"filters[{i}]", f) for i, f in enumerate(filters)
-    )
+    kernel_size = positive_int("kernel_size", kernel_size)
+    filters = tuple(positive_int(f"filters[{i}]", f) for i, f in enumerate(filters))
     if len(filters) != 2:
         raise ValueError(f"filters must hold two stages; got {filters!r}")
     if image_shape[0] % 4 or image_shape[1] % 4:
@@ -1366,9 +1355,7 @@ def build_dcgan_discriminator(
         (None, 1)
     """
     image_shape = _image_shape(image_shape)
-    filters = tuple(
-        _check_positive_int(f"filters[{i}]", f) for i, f in enumerate(filters)
-    )
+    filters = tuple(positive_int(f"filters[{i}]", f) for i, f in enumerate(filters))
     if len(filters) != 2:
         raise ValueError(f"filters must hold two stages; got {filters!r}")
     dropout = _check_fraction("dropout", dropout)
@@ -1505,8 +1492,8 @@ def build_conditional_generator(
         ...     "synthesis").input_shape
         [(None, 64), (None, 16)]
     """
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
-    n_classes = _check_positive_int("n_classes", n_classes)
+    latent_dim = positive_int("latent_dim", latent_dim)
+    n_classes = positive_int("n_classes", n_classes)
     image_shape = _image_shape(image_shape)
     architecture = _check_architecture(architecture)
     embedding_dim = 16 if architecture == "dense" else 50
@@ -1554,7 +1541,7 @@ def build_conditional_discriminator(
         >>> build_conditional_discriminator(architecture="dense").output_shape
         (None, 1)
     """
-    n_classes = _check_positive_int("n_classes", n_classes)
+    n_classes = positive_int("n_classes", n_classes)
     image_shape = _image_shape(image_shape)
     architecture = _check_architecture(architecture)
     images = keras.Input(image_shape, name="images")
@@ -1710,8 +1697,8 @@ class FixedNoiseSamples(keras.callbacks.Callback):
 
     def __init__(self, n_images: int = 16, seed: int = 0, every: int = 1):
         super().__init__()
-        self.n_images = _check_positive_int("n_images", n_images)
-        self.every = _check_positive_int("every", every)
+        self.n_images = positive_int("n_images", n_images)
+        self.every = positive_int("every", every)
         self.seed = seed
         self.frames: list[np.ndarray] = []
         self.epochs: list[int] = []

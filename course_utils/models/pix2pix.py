@@ -32,6 +32,7 @@ import tensorflow as tf
 from keras import ops
 
 from course_utils.models import gan
+from course_utils.models._arguments import positive_int
 
 __all__ = [
     "Pix2Pix",
@@ -49,12 +50,6 @@ BN_MOMENTUM = 0.9
 # -- argument checks ----------------------------------------------------------
 
 
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
-
-
 def _check_image_shape(image_shape, n_blocks: int) -> tuple[int, ...]:
     """Return ``image_shape`` as a tuple; H and W divisible by 2**n_blocks."""
     try:
@@ -67,7 +62,7 @@ def _check_image_shape(image_shape, n_blocks: int) -> tuple[int, ...]:
             f"got {image_shape!r}"
         )
     shape = tuple(
-        _check_positive_int(f"image_shape[{i}]", size) for i, size in enumerate(shape)
+        positive_int(f"image_shape[{i}]", size) for i, size in enumerate(shape)
     )
     factor = 2**n_blocks
     if shape[0] % factor or shape[1] % factor:
@@ -87,7 +82,7 @@ def _check_filters(filters) -> tuple[int, ...]:
         ) from None
     if not filters:
         raise ValueError("filters must name at least one block; got ()")
-    return tuple(_check_positive_int(f"filters[{i}]", f) for i, f in enumerate(filters))
+    return tuple(positive_int(f"filters[{i}]", f) for i, f in enumerate(filters))
 
 
 def _check_l1_weight(value) -> float:
@@ -512,7 +507,7 @@ class Pix2Pix(gan.TwoPlayerModel):
             >>> model.translate(2 * edge_maps(images[:8]) - 1).shape  # doctest: +SKIP
             (8, 28, 28)
         """
-        batch_size = _check_positive_int("batch_size", batch_size)
+        batch_size = positive_int("batch_size", batch_size)
         conditions = np.asarray(conditions)
         if conditions.dtype == np.bool_ or conditions.dtype.kind not in "iuf":
             raise TypeError(

@@ -25,6 +25,7 @@ import tensorflow as tf
 from keras import ops
 
 from course_utils import layers as course_layers
+from course_utils.models._arguments import positive_int
 
 _RECONSTRUCTIONS = ("bernoulli", "gaussian")
 
@@ -336,12 +337,6 @@ def _check_encoder_decoder(encoder, decoder) -> int:
     return int(latent_dim)
 
 
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
-
-
 def _gaussian_head(features, latent_dim: int):
     mean = keras.layers.Dense(latent_dim, name="z_mean")(features)
     log_var = keras.layers.Dense(latent_dim, name="z_log_var")(features)
@@ -382,11 +377,11 @@ def build_dense_vae(
         2
     """
     image_shape = tuple(
-        _check_positive_int(f"input_shape[{i}]", s) for i, s in enumerate(input_shape)
+        positive_int(f"input_shape[{i}]", s) for i, s in enumerate(input_shape)
     )
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    latent_dim = positive_int("latent_dim", latent_dim)
     hidden_units = tuple(
-        _check_positive_int(f"hidden_units[{i}]", u) for i, u in enumerate(hidden_units)
+        positive_int(f"hidden_units[{i}]", u) for i, u in enumerate(hidden_units)
     )
     inputs = keras.Input(image_shape)
     features = keras.layers.Flatten()(inputs)
@@ -441,18 +436,16 @@ def build_conv_vae(
         (None, 28, 28)
     """
     image_shape = tuple(
-        _check_positive_int(f"input_shape[{i}]", s) for i, s in enumerate(input_shape)
+        positive_int(f"input_shape[{i}]", s) for i, s in enumerate(input_shape)
     )
     if len(image_shape) not in (2, 3):
         raise ValueError(
             f"input_shape must be (height, width) or (height, width, channels); "
             f"got {input_shape!r}"
         )
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
-    dense_units = _check_positive_int("dense_units", dense_units)
-    filters = tuple(
-        _check_positive_int(f"filters[{i}]", f) for i, f in enumerate(filters)
-    )
+    latent_dim = positive_int("latent_dim", latent_dim)
+    dense_units = positive_int("dense_units", dense_units)
+    filters = tuple(positive_int(f"filters[{i}]", f) for i, f in enumerate(filters))
     if not filters:
         raise ValueError("filters must name at least one stage; got ()")
     factor = 2 ** len(filters)
@@ -548,7 +541,7 @@ def grid_codes(n: int = 15, span: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
         >>> codes.tolist()
         [[-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0], [1.0, 1.0]]
     """
-    n = _check_positive_int("n", n)
+    n = positive_int("n", n)
     if n < 2 or not span > 0:
         raise ValueError(f"n must be >= 2 and span > 0; got n={n}, span={span!r}")
     values = np.linspace(-span, span, n).astype(np.float32)
@@ -580,7 +573,7 @@ def interpolate_codes(start, end, n_steps: int = 8) -> tuple[np.ndarray, np.ndar
             f"start and end must be 1-D codes of the same shape; got {start.shape} "
             f"and {end.shape}"
         )
-    n_steps = _check_positive_int("n_steps", n_steps)
+    n_steps = positive_int("n_steps", n_steps)
     if n_steps < 2:
         raise ValueError(f"n_steps must be >= 2; got {n_steps}")
     alphas = np.linspace(0.0, 1.0, n_steps).astype(np.float32)

@@ -1,0 +1,22 @@
+"""Argument checks shared by the model builders (private).
+
+Example:
+    >>> positive_int("latent_dim", 16)
+    16
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def positive_int(name: str, value) -> int:
+    """Return ``value`` as an int, or raise a ValueError naming ``name``.
+
+    Example:
+        >>> positive_int("n", 3)
+        3
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
