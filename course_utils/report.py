@@ -90,6 +90,7 @@ COLUMNS = (
     "precision",
     "recall",
     "classes covered",
+    "smallest class share",
     "confidence score",
     "train time (s)",
     "images/s",
@@ -276,11 +277,22 @@ def _evaluate(model, spec: _ModelSpec, reference: np.ndarray, classifier, seed: 
     candidates = np.asarray(candidates, dtype=np.float32)
     if spec.value_range == "[-1,1]":
         candidates = (np.clip(candidates, -1.0, 1.0) + 1.0) / 2.0
-    row.update(
-        metrics.score_images(
-            reference, np.clip(candidates, 0.0, 1.0), classifier=classifier, seed=seed
-        )
-    )
+    row.update(_score(reference, np.clip(candidates, 0.0, 1.0), classifier, seed))
+    return row
+
+
+def _score(reference: np.ndarray, candidates: np.ndarray, classifier, seed: int):
+    """Every metric of ``candidates`` (in [0, 1]) against ``reference``.
+
+    Adds the smallest class share and the shares of all classes (in the
+    order of ``data.CLASS_NAMES``) to :func:`metrics.score_images`.
+    """
+    from course_utils import metrics
+
+    row = metrics.score_images(reference, candidates, classifier=classifier, seed=seed)
+    shares = metrics.class_coverage(candidates, classifier=classifier).shares
+    row["smallest class share"] = float(shares.min())
+    row["class shares"] = [float(share) for share in shares]
     return row
 
 
@@ -352,7 +364,7 @@ def run_report(
     Example:
         >>> run_report(["vae"], fast=True, output_dir="report")  # doctest: +SKIP
     """
-    from course_utils import config, data, metrics, seeding
+    from course_utils import config, data, seeding
 
     unknown = [name for name in models if name not in MODEL_NAMES]
     if unknown or not models:
@@ -376,9 +388,7 @@ def run_report(
     rows: dict[str, dict[str, Any]] = {}
     details: dict[str, Any] = {}
 
-    rows[FLOOR_ROW] = metrics.score_images(
-        reference, dataset.x_train[:n_eval], classifier=classifier, seed=seed
-    )
+    rows[FLOOR_ROW] = _score(reference, dataset.x_train[:n_eval], classifier, seed)
     for name in models:
         spec, budget = _SPECS[name], budgets[name]
         x_train = dataset.x_train[: budget.train_images]
@@ -467,7 +477,9 @@ def _markdown(report: dict[str, Any], rows: dict[str, dict[str, Any]]) -> str:
         "squared error in [0, 1] units; ELBO: nats per image (higher is "
         "better); FID, KID: lower is better; precision (quality), recall "
         "(diversity): higher is better; classes covered: classes with at least "
-        "3% of the images; confidence score: exp(E[KL(p(y|x) || p(y))]), from "
+        "3% of the images; smallest class share: share of the rarest predicted "
+        "class (0.1 when balanced; report.json lists every class's share); "
+        "confidence score: exp(E[KL(p(y|x) || p(y))]), from "
         "1 to 10. images/s: training images divided by the median epoch time "
         "(first epoch, which includes tracing, left out).",
         "",

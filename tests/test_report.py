@@ -98,6 +98,10 @@ def test_report_of_the_vae_and_the_dcgan(tiny_report, tmp_path):
     for row in (vae_row, dcgan_row):
         assert 1 <= row["classes covered"] <= 10
         assert 1.0 <= row["confidence score"] <= 10.0
+        assert len(row["class shares"]) == 10
+        assert sum(row["class shares"]) == pytest.approx(1.0, abs=1e-4)
+        assert row["smallest class share"] == min(row["class shares"])
+        assert 0.0 <= row["smallest class share"] <= 0.1
 
 
 def test_report_command_line_errors(capsys):
