@@ -802,21 +802,22 @@ def check_acgan(
        given as an input;
     2. ``discriminator_loss(real_logits, real_class_logits, fake_logits,
        fake_class_logits, labels)`` returns a finite scalar tensor equal to
-       :func:`course_utils.models.gan.acgan_discriminator_loss` on fixed
-       random inputs (common mistakes are named: a missing class or
+       :func:`course_utils.models.conditional_gan.acgan_discriminator_loss`
+       on fixed random inputs (common mistakes are named: a missing class or
        adversarial term, swapped targets, probabilities instead of logits,
        sums instead of means, a flipped sign);
     3. ``generator_loss(fake_logits, fake_class_logits, labels)`` equals
-       :func:`course_utils.models.gan.acgan_generator_loss` (mistakes named:
-       a missing class term or one with the wrong sign, the saturating loss,
-       a missing adversarial term...);
-    4. an :class:`~course_utils.models.gan.AuxiliaryClassifierGAN` made of
-       the learner's discriminator and losses and the package's conditional
-       generator trains for ``n_steps`` steps on one batch (Adam, learning
-       rate 2e-3): the losses stay finite and the class head's accuracy on
-       the real images (mean of the last 3 steps) ends clearly above chance,
-       at least a third of the way from chance to 100% (40% for 10 classes;
-       the reference reaches about 90%).
+       :func:`course_utils.models.conditional_gan.acgan_generator_loss`
+       (mistakes named: a missing class term or one with the wrong sign, the
+       saturating loss, a missing adversarial term...);
+    4. an
+       :class:`~course_utils.models.conditional_gan.AuxiliaryClassifierGAN`
+       made of the learner's discriminator and losses and the package's
+       conditional generator trains for ``n_steps`` steps on one batch (Adam,
+       learning rate 2e-3): the losses stay finite and the class head's
+       accuracy on the real images (mean of the last 3 steps) ends clearly
+       above chance, at least a third of the way from chance to 100% (40% for
+       10 classes; the reference reaches about 90%).
 
     A problem in step 1 stops the check (the model cannot be used); a loss
     function that raises or returns no usable scalar skips step 4.
@@ -1437,7 +1438,7 @@ def _diagnose_loss(
 def _check_acgan_d_loss(
     function: Callable, name: str, tensors: dict, report: _Report
 ) -> bool:
-    from course_utils.models import gan
+    from course_utils.models import conditional_gan
 
     call = (
         f"{name}(real_logits, real_class_logits, fake_logits, fake_class_logits, "
@@ -1456,7 +1457,7 @@ def _check_acgan_d_loss(
     value = _loss_value(function, name, call, args, report)
     if value is None:
         return False
-    expected = float(_to_numpy(gan.acgan_discriminator_loss(*args)))
+    expected = float(_to_numpy(conditional_gan.acgan_discriminator_loss(*args)))
     if _matches(value, expected):
         report.note(
             f"the discriminator loss matches acgan_discriminator_loss ({value:.4f} "
@@ -1478,14 +1479,14 @@ def _check_acgan_d_loss(
 def _check_acgan_g_loss(
     function: Callable, name: str, tensors: dict, report: _Report
 ) -> bool:
-    from course_utils.models import gan
+    from course_utils.models import conditional_gan
 
     call = f"{name}(fake_logits, fake_class_logits, labels)"
     args = [tensors[key] for key in ("fake_logits", "fake_class_logits", "labels")]
     value = _loss_value(function, name, call, args, report)
     if value is None:
         return False
-    expected = float(_to_numpy(gan.acgan_generator_loss(*args)))
+    expected = float(_to_numpy(conditional_gan.acgan_generator_loss(*args)))
     if _matches(value, expected):
         report.note(
             f"the generator loss matches acgan_generator_loss ({value:.4f} on a "
@@ -1516,7 +1517,7 @@ def _check_acgan_training(
 ) -> None:
     import keras
 
-    from course_utils.models import gan
+    from course_utils.models import conditional_gan
 
     consequence = (
         " (it can be a consequence of a problem above)" if report.messages else ""
@@ -1527,8 +1528,8 @@ def _check_acgan_training(
             "with trainable=False?): it cannot learn."
         )
     try:
-        model = gan.AuxiliaryClassifierGAN(
-            gan.build_conditional_generator(_ACGAN_LATENT_DIM, n_classes),
+        model = conditional_gan.AuxiliaryClassifierGAN(
+            conditional_gan.build_conditional_generator(_ACGAN_LATENT_DIM, n_classes),
             discriminator,
             n_classes,
             discriminator_loss_fn=discriminator_loss,

@@ -16,6 +16,7 @@ import pytest
 from keras import ops
 
 from course_utils import checks
+from course_utils.models import conditional_gan as conditional_gan_module
 from course_utils.models import gan as gan_module
 from course_utils.models import vae as vae_module
 
@@ -475,9 +476,9 @@ def no_training(monkeypatch):
 
 def test_the_reference_acgan_passes():
     result = run_acgan_check(
-        gan_module.build_acgan_discriminator,
-        gan_module.acgan_discriminator_loss,
-        gan_module.acgan_generator_loss,
+        conditional_gan_module.build_acgan_discriminator,
+        conditional_gan_module.acgan_discriminator_loss,
+        conditional_gan_module.acgan_generator_loss,
         raise_on_failure=True,
     )
     assert result.passed and result.messages == []
@@ -501,7 +502,7 @@ def test_learner_functions_written_with_keras_ops_pass(no_training):
 
 
 def two_input_discriminator(n_classes):
-    return gan_module.build_conditional_discriminator(n_classes)
+    return conditional_gan_module.build_conditional_discriminator(n_classes)
 
 
 def one_output_discriminator(n_classes):
@@ -629,7 +630,7 @@ def test_both_probability_heads_are_reported_at_once():
 def test_the_reference_discriminator_does_not_look_like_probabilities(no_training):
     for seed in range(3):
         keras.utils.set_random_seed(seed)
-        result = run_acgan_check(gan_module.build_acgan_discriminator)
+        result = run_acgan_check(conditional_gan_module.build_acgan_discriminator)
         assert result.passed, str(result)
 
 
@@ -796,8 +797,14 @@ def test_the_diagnosed_mistakes_give_distinct_values(n_classes):
     d_args += [tensors[k] for k in ("fake_logits", "fake_class_logits", "labels")]
     g_args = [tensors[k] for k in ("fake_logits", "fake_class_logits", "labels")]
     for mistakes, reference in (
-        (checks._d_loss_mistakes(parts), gan_module.acgan_discriminator_loss(*d_args)),
-        (checks._g_loss_mistakes(parts), gan_module.acgan_generator_loss(*g_args)),
+        (
+            checks._d_loss_mistakes(parts),
+            conditional_gan_module.acgan_discriminator_loss(*d_args),
+        ),
+        (
+            checks._g_loss_mistakes(parts),
+            conditional_gan_module.acgan_generator_loss(*g_args),
+        ),
     ):
         values = [float(ops.convert_to_numpy(reference))]
         values += [value for value, _ in mistakes]
