@@ -756,9 +756,11 @@ def test_compile_rejects_an_optimizer_name(parts, which):
         gan.compile(**optimizers)
 
 
-@pytest.mark.parametrize("n", [0, -2, 1.5])
-def test_generate_rejects_a_bad_count(parts, n):
-    with pytest.raises(ValueError, match="n must"):
+@pytest.mark.parametrize(
+    ("n", "error"), [(0, ValueError), (-2, ValueError), (1.5, TypeError)]
+)
+def test_generate_rejects_a_bad_count(parts, n, error):
+    with pytest.raises(error, match="n must"):
         gan_module.GAN(*parts).generate(n)
 
 
@@ -803,12 +805,16 @@ def test_builders_reject_bad_arguments(build, kwargs, match):
     [
         ({"n_images": 0}, "n_images"),
         ({"every": 0}, "every"),
-        ({"n_images": 2.5}, "n_images"),
     ],
 )
 def test_fixed_noise_samples_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         gan_module.FixedNoiseSamples(**kwargs)
+
+
+def test_fixed_noise_samples_rejects_a_non_integer_count():
+    with pytest.raises(TypeError, match="n_images must be a positive integer"):
+        gan_module.FixedNoiseSamples(n_images=2.5)
 
 
 def test_fixed_noise_samples_needs_a_gan():

@@ -533,7 +533,6 @@ def test_translate_rejects_bad_conditions(parts, conditions, kwargs, error, matc
         (p2p.build_unet_generator, {"dropout": -0.1}, "dropout"),
         (p2p.build_patch_discriminator, {"image_shape": (10, 10)}, "divisible by 4"),
         (p2p.build_patch_discriminator, {"image_shape": (8, 8, 1, 1)}, "image_shape"),
-        (p2p.build_patch_discriminator, {"filters": (8, 2.5)}, r"filters\[1\]"),
         (p2p.build_pix2pix, {"image_shape": (14, 14)}, "divisible by 4"),
         (p2p.build_pix2pix, {"l1_weight": -5.0}, "l1_weight"),
     ],
@@ -542,3 +541,8 @@ def test_translate_rejects_bad_conditions(parts, conditions, kwargs, error, matc
 def test_builders_reject_bad_arguments(build, kwargs, match):
     with pytest.raises(ValueError, match=match):
         build(**kwargs)
+
+
+def test_builders_reject_non_integer_filters():
+    with pytest.raises(TypeError, match=r"filters\[1\] must be a positive integer"):
+        p2p.build_patch_discriminator(filters=(8, 2.5))

@@ -197,7 +197,6 @@ def test_vae_bad_arguments(kwargs, match):
     ("builder", "kwargs", "match"),
     [
         (vae_module.build_dense_vae, {"latent_dim": 0}, "latent_dim"),
-        (vae_module.build_dense_vae, {"latent_dim": 2.0}, "latent_dim"),
         (vae_module.build_dense_vae, {"hidden_units": (0,)}, "hidden_units"),
         (vae_module.build_dense_vae, {"beta": -0.5}, "beta"),
         (vae_module.build_conv_vae, {"latent_dim": 0}, "latent_dim"),
@@ -209,6 +208,11 @@ def test_vae_bad_arguments(kwargs, match):
 def test_builder_bad_arguments(builder, kwargs, match):
     with pytest.raises(ValueError, match=match):
         builder(**kwargs)
+
+
+def test_builder_rejects_a_non_integer_latent_dim():
+    with pytest.raises(TypeError, match="latent_dim must be a positive integer"):
+        vae_module.build_dense_vae(latent_dim=2.0)
 
 
 def test_mismatched_encoder_and_decoder_are_rejected():

@@ -17,17 +17,10 @@ import keras
 import numpy as np
 
 from course_utils import layers as course_layers
+from course_utils.models._arguments import positive_int
 
 _DOWNSAMPLING = ("strided", "pooling")
 _UPSAMPLING = ("transpose", "upsample")
-
-
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive integer; got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value}")
-    return int(value)
 
 
 def _check_units(name: str, units: Sequence[int]) -> tuple[int, ...]:
@@ -35,7 +28,7 @@ def _check_units(name: str, units: Sequence[int]) -> tuple[int, ...]:
         raise TypeError(
             f"{name} must be a sequence of positive integers; got {units!r}"
         )
-    return tuple(_check_positive_int(f"{name}[{i}]", u) for i, u in enumerate(units))
+    return tuple(positive_int(f"{name}[{i}]", u) for i, u in enumerate(units))
 
 
 def _check_choice(name: str, value: str, choices: Sequence[str]) -> str:
@@ -70,7 +63,7 @@ def _check_shape(input_shape) -> tuple[int, ...]:
             f"got {input_shape!r}"
         )
     return tuple(
-        _check_positive_int(f"input_shape[{i}]", s) for i, s in enumerate(input_shape)
+        positive_int(f"input_shape[{i}]", s) for i, s in enumerate(input_shape)
     )
 
 
@@ -81,9 +74,7 @@ def _check_image_shape(input_shape: Sequence[int]) -> tuple[int, ...]:
             f"input_shape must be (height, width) or (height, width, channels); "
             f"got {input_shape!r}"
         )
-    return tuple(
-        _check_positive_int(f"input_shape[{i}]", s) for i, s in enumerate(shape)
-    )
+    return tuple(positive_int(f"input_shape[{i}]", s) for i, s in enumerate(shape))
 
 
 def _autoencoder(inputs, encoder, decoder, name: str) -> keras.Model:
@@ -136,8 +127,8 @@ def build_linear_autoencoder(input_dim: int = 3, latent_dim: int = 2) -> keras.M
         >>> build_linear_autoencoder(3, 2).output_shape
         (None, 3)
     """
-    input_dim = _check_positive_int("input_dim", input_dim)
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    input_dim = positive_int("input_dim", input_dim)
+    latent_dim = positive_int("latent_dim", latent_dim)
     if latent_dim >= input_dim:
         raise ValueError(
             f"latent_dim must be smaller than input_dim ({input_dim}) to make a "
@@ -200,7 +191,7 @@ def build_dense_autoencoder(
         (None, 30)
     """
     input_shape = _check_shape(input_shape)
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    latent_dim = positive_int("latent_dim", latent_dim)
     hidden_units = _check_units("hidden_units", hidden_units)
     gaussian_noise = _check_number_in("gaussian_noise", gaussian_noise, 0.0, 1.0)
     input_dropout = _check_rate("input_dropout", input_dropout)
@@ -273,7 +264,7 @@ class TiedDenseAutoencoder(keras.Model):
         kwargs.setdefault("name", "tied_dense_autoencoder")
         super().__init__(**kwargs)
         self.image_shape = _check_shape(input_shape)
-        self.latent_dim = _check_positive_int("latent_dim", latent_dim)
+        self.latent_dim = positive_int("latent_dim", latent_dim)
         self.hidden_units = _check_units("hidden_units", hidden_units)
         self.activation = activation
         self.output_activation = output_activation
@@ -429,7 +420,7 @@ def build_conv_autoencoder(
         ((None, 16), (None, 28, 28))
     """
     image_shape = _check_image_shape(input_shape)
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
+    latent_dim = positive_int("latent_dim", latent_dim)
     filters = _check_units("filters", filters)
     if not filters:
         raise ValueError("filters must name at least one stage; got ()")
@@ -485,8 +476,8 @@ def build_recurrent_autoencoder(
             f"input_shape must be (time steps, features); got {input_shape!r}"
         )
     n_steps, n_features = sequence_shape
-    latent_dim = _check_positive_int("latent_dim", latent_dim)
-    units = _check_positive_int("units", units)
+    latent_dim = positive_int("latent_dim", latent_dim)
+    units = positive_int("units", units)
     encoder = keras.Sequential(
         [
             keras.Input((n_steps, n_features)),

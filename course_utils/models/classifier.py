@@ -39,6 +39,7 @@ import keras
 import numpy as np
 
 from course_utils import config, data
+from course_utils.models._arguments import positive_int
 
 #: Environment variable naming the folder where the classifier is cached.
 CACHE_DIR_VARIABLE = "COURSE_CACHE_DIR"
@@ -237,14 +238,6 @@ def prepare_images(
 # --------------------------------------------------------------------------
 
 
-def _check_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive integer; got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value}")
-    return int(value)
-
-
 def build_classifier(
     input_shape: Sequence[int] = IMAGE_SHAPE,
     n_classes: int = N_CLASSES,
@@ -287,21 +280,19 @@ def build_classifier(
     if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
         raise TypeError(f"input_shape must be a tuple of integers; got {input_shape!r}")
     shape = tuple(
-        _check_positive_int(f"input_shape[{i}]", s) for i, s in enumerate(input_shape)
+        positive_int(f"input_shape[{i}]", s) for i, s in enumerate(input_shape)
     )
     if len(shape) not in (2, 3) or shape[0] % 4 or shape[1] % 4:
         raise ValueError(
             "input_shape must be (height, width) or (height, width, channels) "
             f"with height and width divisible by 4; got {input_shape!r}"
         )
-    n_classes = _check_positive_int("n_classes", n_classes)
-    embedding_dim = _check_positive_int("embedding_dim", embedding_dim)
-    convs_per_block = _check_positive_int("convs_per_block", convs_per_block)
+    n_classes = positive_int("n_classes", n_classes)
+    embedding_dim = positive_int("embedding_dim", embedding_dim)
+    convs_per_block = positive_int("convs_per_block", convs_per_block)
     if isinstance(filters, (str, bytes)) or not isinstance(filters, Sequence):
         raise TypeError(f"filters must be two positive integers; got {filters!r}")
-    filters = tuple(
-        _check_positive_int(f"filters[{i}]", f) for i, f in enumerate(filters)
-    )
+    filters = tuple(positive_int(f"filters[{i}]", f) for i, f in enumerate(filters))
     if len(filters) != 2:
         raise ValueError(f"filters must hold two values; got {filters!r}")
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float, np.floating)):
@@ -396,7 +387,7 @@ class DomainClassifier:
         return f"DomainClassifier({', '.join(parts)})"
 
     def _run(self, model, images, value_range, batch_size) -> np.ndarray:
-        batch_size = _check_positive_int("batch_size", batch_size)
+        batch_size = positive_int("batch_size", batch_size)
         prepared = prepare_images(images, value_range)
         outputs = [
             keras.ops.convert_to_numpy(

@@ -499,9 +499,10 @@ class Pix2Pix(gan.TwoPlayerModel):
             A float32 array of the same shape, with values in [-1, 1].
 
         Raises:
-            TypeError: If ``conditions`` is not a real-valued numeric array.
+            TypeError: If ``conditions`` is not a real-valued numeric array
+                or ``batch_size`` is not an integer.
             ValueError: If its shape or value range is wrong, or
-                ``batch_size`` is not a positive integer.
+                ``batch_size`` is smaller than 1.
 
         Example:
             >>> model.translate(2 * edge_maps(images[:8]) - 1).shape  # doctest: +SKIP

@@ -370,7 +370,8 @@ def build_dense_vae(
         An uncompiled :class:`VAE`.
 
     Raises:
-        ValueError: If a size is not a positive integer or beta is negative.
+        TypeError: If a size is not an integer.
+        ValueError: If a size is smaller than 1 or beta is negative.
 
     Example:
         >>> build_dense_vae((28, 28), latent_dim=2).latent_dim
