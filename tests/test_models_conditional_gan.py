@@ -725,7 +725,7 @@ def test_acgan_needs_a_conditional_generator():
         ),
         ({"d_steps": 0}, ValueError, "d_steps"),
     ],
-    ids=lambda v: repr(v) if isinstance(v, dict) else None,
+    ids=lambda v: "+".join(v) if isinstance(v, dict) else None,
 )
 def test_acgan_rejects_bad_options_and_names_them(options, error, match):
     options = {"n_classes": N_CLASSES, **options}
