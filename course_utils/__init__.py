@@ -30,6 +30,7 @@ _SUBMODULES = frozenset(
         "metrics",
         "models",
         "plotting",
+        "pretrained",
         "seeding",
         "widgets",
     }

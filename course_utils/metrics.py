@@ -1339,7 +1339,7 @@ def frechet_distance(
     Lower is better; 0 for identical sets. It grows with both poor quality
     and poor diversity, and is biased upwards for small sets: compare scores
     computed on the same numbers of images (thousands for stable numbers)
-    and the same classifier (fast and full mode differ).
+    and the same classifier.
 
     Args:
         real: Real images, float (N, 28, 28) or (N, 28, 28, 1), N >= 2.
@@ -1347,8 +1347,8 @@ def frechet_distance(
         value_range: ``"[0,1]"`` or ``"[-1,1]"``, the range of both sets.
         classifier: A :class:`~course_utils.models.classifier.DomainClassifier`
             (or an object with the same ``embed`` method); None uses
-            :func:`~course_utils.models.classifier.domain_classifier`, trained
-            on first use.
+            :func:`~course_utils.models.classifier.domain_classifier`, the
+            shipped checkpoint.
 
     Returns:
         The distance, a float >= 0.

@@ -764,7 +764,7 @@ def fashion():
 
 @pytest.fixture
 def no_domain_classifier(monkeypatch):
-    """Fail if a metric asks for the (trained) domain classifier."""
+    """Fail if a metric asks for the shipped domain classifier checkpoint."""
     from course_utils.models import classifier
 
     def refuse(*args, **kwargs):

@@ -1,43 +1,18 @@
-"""Tests for course_utils.models.classifier: the cached domain classifier."""
-
-import dataclasses
-import json
+"""Tests for course_utils.models.classifier: the shipped domain classifier."""
 
 import keras
 import numpy as np
 import pytest
 
-from course_utils import data, metrics
+from course_utils import data, metrics, pretrained
 from course_utils.models import classifier
-
-# A much smaller "fast" classifier, so that the tests train it in seconds.
-TINY_SETTINGS = dataclasses.replace(
-    classifier.FAST_SETTINGS,
-    filters=(8, 16),
-    embedding_dim=32,
-    train_images=3_000,
-    epochs=1,
-)
 
 needs_data = pytest.mark.skipif(
     data.find_data_dir() is None, reason="Fashion-MNIST is not installed locally"
 )
 
-
-class TrainingCounter:
-    """Wraps train_classifier and counts the calls."""
-
-    def __init__(self, train):
-        self.train = train
-        self.calls = 0
-
-    def __call__(self, settings, **kwargs):
-        self.calls += 1
-        return self.train(settings, **kwargs)
-
-
-def refuse_to_train(settings, **kwargs):
-    raise AssertionError("the classifier must be loaded, not trained")
+# A much smaller classifier than the shipped one, trained in seconds.
+TINY_EMBEDDING_DIM = 32
 
 
 @pytest.fixture(scope="module")
@@ -48,24 +23,55 @@ def fashion():
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, fashion):
-    """Train the tiny fast classifier once for the module, in a tmp cache."""
-    cache = tmp_path_factory.mktemp("cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(classifier, "FAST_SETTINGS", TINY_SETTINGS)
-        patch.setattr(classifier, "_LOADED", {})
-        counter = TrainingCounter(classifier.train_classifier)
-        patch.setattr(classifier, "train_classifier", counter)
-        model = classifier.domain_classifier(fast=True, cache_dir=cache, verbose=False)
-        assert counter.calls == 1
-    return model, cache
+def trained(fashion):
+    """A tiny classifier (3,000 images, one epoch) for the method tests."""
+    from course_utils.seeding import reset_seed
+
+    reset_seed(42)
+    model = classifier.build_classifier(
+        filters=(8, 16), embedding_dim=TINY_EMBEDDING_DIM
+    )
+    x_train, y_train = fashion.x_train[:3_000], fashion.y_train[:3_000]
+    schedule = keras.optimizers.schedules.CosineDecay(
+        2e-3, decay_steps=-(-len(x_train) // 64)
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=schedule),
+        loss="sparse_categorical_crossentropy",
+    )
+    model.fit(x_train, y_train, epochs=1, batch_size=64, verbose=0)
+    tiny = classifier.DomainClassifier(model, {"mode": "tiny"})
+    tiny.info["test_accuracy"] = tiny.accuracy(fashion.x_test, fashion.y_test)
+    return tiny
 
 
 @pytest.fixture
-def tiny_mode(monkeypatch):
-    """The tiny settings as the fast ones, and an empty in-memory cache."""
-    monkeypatch.setattr(classifier, "FAST_SETTINGS", TINY_SETTINGS)
-    monkeypatch.setattr(classifier, "_LOADED", {})
+def not_loaded(monkeypatch):
+    """An empty in-process cache: the next domain_classifier() call loads."""
+    monkeypatch.setattr(classifier, "_LOADED", [])
+
+
+def install_classifier(files_dir, model, accuracy):
+    """Write ``model`` as the domain_classifier checkpoint of ``files_dir``."""
+    files_dir.mkdir(parents=True, exist_ok=True)
+    path = files_dir / "domain_classifier.keras"
+    model.save(path)
+    pretrained.write_manifest_entry(
+        "domain_classifier",
+        {
+            "name": "domain_classifier",
+            "notebook": "08_gan_training_problems.ipynb",
+            "description": "test classifier",
+            "kind": "classifier",
+            "value_range": "[0,1]",
+            "file": path.name,
+            "size_bytes": path.stat().st_size,
+            "sha256": pretrained.sha256_of(path),
+            "scores": {"test accuracy": accuracy},
+        },
+        files_dir,
+    )
+    return path
 
 
 # --------------------------------------------------------------------------
@@ -150,150 +156,107 @@ def test_prepare_images_rejects(images, value_range, error, match):
 
 
 # --------------------------------------------------------------------------
-# Cache folder and file names
+# The shipped classifier
 # --------------------------------------------------------------------------
 
 
-def test_cache_dir_order(monkeypatch, tmp_path):
-    monkeypatch.delenv(classifier.CACHE_DIR_VARIABLE, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    default = tmp_path / "home" / ".cache" / "course_utils"
-    assert classifier.resolve_cache_dir() == default
-    monkeypatch.setenv(classifier.CACHE_DIR_VARIABLE, str(tmp_path / "env"))
-    assert classifier.resolve_cache_dir() == tmp_path / "env"
-    assert classifier.resolve_cache_dir(tmp_path / "arg") == tmp_path / "arg"
-
-
-def test_fast_and_full_files_differ(monkeypatch, tmp_path):
-    fast_files = classifier.classifier_paths(True, tmp_path)
-    full_files = classifier.classifier_paths(False, tmp_path)
-    assert fast_files != full_files
-    for model_path, info_path in (fast_files, full_files):
-        assert model_path.parent == tmp_path
-        assert model_path.suffix == ".keras"
-        assert info_path == model_path.with_suffix(".json")
-    monkeypatch.setenv("COURSE_FAST", "1")
-    assert classifier.classifier_paths(None, tmp_path) == fast_files
-    monkeypatch.setenv("COURSE_FAST", "0")
-    assert classifier.settings_for() is classifier.FULL_SETTINGS
-    with pytest.raises(TypeError, match="fast"):
-        classifier.settings_for("yes")
-
-
-def test_full_settings_are_the_documented_ones():
-    settings = classifier.FULL_SETTINGS
-    assert settings.train_images is None
-    assert settings.embedding_dim == 128
-    assert 5 <= settings.epochs <= 12  # about 10 minutes on 2 CPU cores
-    assert classifier.FAST_SETTINGS.train_images == 10_000
-    assert classifier.FAST_SETTINGS.epochs <= 3
-
-
-# --------------------------------------------------------------------------
-# Training, saving, loading
-# --------------------------------------------------------------------------
-
-
-@needs_data
-def test_first_call_trains_and_writes_model_and_info(trained):
-    model, cache = trained
-    model_path, info_path = classifier.classifier_paths(True, cache)
-    assert model.path == model_path
-    assert model_path.is_file()
-    info = json.loads(info_path.read_text())
-    assert info["mode"] == "fast"
-    assert 0.3 < info["test_accuracy"] <= 1.0
-    assert info["train_seconds"] > 0
-    assert info["train_images"] == TINY_SETTINGS.train_images
-    assert info["settings"]["filters"] == [8, 16]
-    assert {"python", "tensorflow", "keras", "numpy"} <= set(info["versions"])
-    # No temporary file is left behind.
-    assert sorted(cache.iterdir()) == sorted([model_path, info_path])
-
-
-@needs_data
-def test_second_call_loads_instead_of_training(trained, tiny_mode, monkeypatch, capsys):
-    first, cache = trained
-    monkeypatch.setattr(classifier, "train_classifier", refuse_to_train)
-    loaded = classifier.domain_classifier(fast=True, cache_dir=cache)
-    assert loaded is not first
-    out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1
-    assert out[0].startswith("Loaded the fast domain classifier from")
-    images = np.random.default_rng(0).uniform(size=(5, 28, 28)).astype(np.float32)
-    np.testing.assert_allclose(loaded.embed(images), first.embed(images), rtol=1e-5)
-    # Within one process the loaded classifier is kept: no second load.
-    assert classifier.domain_classifier(fast=True, cache_dir=cache) is loaded
+def test_domain_classifier_is_loaded_once(not_loaded, capsys):
+    first = classifier.domain_classifier(verbose=False)
+    assert capsys.readouterr().out == ""
+    assert isinstance(first, classifier.DomainClassifier)
+    # Later calls return the same object and print nothing, verbose or not.
+    assert classifier.domain_classifier() is first
+    assert classifier.domain_classifier(verbose=np.bool_(False)) is first
     assert capsys.readouterr().out == ""
 
 
+def test_domain_classifier_verbose_prints_the_accuracy(not_loaded, capsys):
+    accuracy = pretrained.entry("domain_classifier")["scores"]["test accuracy"]
+    classifier.domain_classifier()
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        f"Loaded the domain classifier checkpoint (test accuracy {accuracy:.1%} "
+        "on the 10,000 test images)"
+    ]
+
+
+@pytest.mark.parametrize("verbose", ["yes", 1, None])
+def test_domain_classifier_bad_verbose(not_loaded, verbose):
+    with pytest.raises(TypeError, match="verbose must be True or False"):
+        classifier.domain_classifier(verbose=verbose)
+    assert classifier._LOADED == []
+
+
+def test_shipped_classifier_is_the_manifest_one():
+    shipped = classifier.domain_classifier(verbose=False)
+    info = pretrained.entry(classifier.CHECKPOINT_NAME)
+    assert shipped.embedding_dim == 128
+    assert shipped.model.output_shape == (None, 10)
+    assert shipped.path == pretrained.checkpoint_path("domain_classifier")
+    assert shipped.path.is_file()
+    assert shipped.info["test_accuracy"] == info["scores"]["test accuracy"]
+    assert shipped.info["test_accuracy"] >= 0.9
+    assert shipped.info["sha256"] == info["sha256"]
+    assert "DomainClassifier(embedding_dim=128, test_accuracy=0.9" in repr(shipped)
+
+
 @needs_data
-def test_cache_dir_from_environment_variable(trained, tiny_mode, monkeypatch):
-    _, cache = trained
-    monkeypatch.setattr(classifier, "train_classifier", refuse_to_train)
-    monkeypatch.setenv(classifier.CACHE_DIR_VARIABLE, str(cache))
-    loaded = classifier.domain_classifier(fast=True, verbose=False)
-    assert loaded.path == classifier.classifier_paths(True, cache)[0]
+def test_shipped_classifier_accuracy(fashion):
+    shipped = classifier.domain_classifier(verbose=False)
+    images, labels = fashion.x_test[:1_000], fashion.y_test[:1_000]
+    assert shipped.accuracy(images, labels) >= 0.88
+    assert shipped.embed(images[:10]).shape == (10, 128)
 
 
-def fake_training(settings, **kwargs):
-    model = classifier.build_classifier(
-        filters=settings.filters, embedding_dim=settings.embedding_dim
-    )
-    info = {
-        "test_accuracy": 0.1,
-        "train_seconds": 0.0,
-        "settings": dataclasses.asdict(settings),
-    }
-    return model, info
-
-
-@needs_data
-@pytest.mark.parametrize("damage", ["corrupt model", "other settings", "no info"])
-def test_broken_or_stale_cache_is_trained_again(
-    trained, tiny_mode, monkeypatch, tmp_path, capsys, damage
+def test_domain_classifier_from_the_package_files(
+    not_loaded, monkeypatch, tmp_path, capsys
 ):
-    _, cache = trained
-    model_path, info_path = classifier.classifier_paths(True, cache)
-    copy_model = tmp_path / model_path.name
-    copy_info = tmp_path / info_path.name
-    copy_model.write_bytes(model_path.read_bytes())
-    copy_info.write_text(info_path.read_text())
-    if damage == "corrupt model":
-        copy_model.write_bytes(b"not a zip file")
-    elif damage == "other settings":
-        info = json.loads(copy_info.read_text())
-        info["settings"]["epochs"] = 99
-        copy_info.write_text(json.dumps(info))
-    else:
-        copy_info.unlink()
-    counter = TrainingCounter(fake_training)
-    monkeypatch.setattr(classifier, "train_classifier", counter)
-    retrained = classifier.domain_classifier(fast=True, cache_dir=tmp_path)
-    assert counter.calls == 1
-    assert retrained.info["test_accuracy"] == 0.1
-    assert "Training the fast domain classifier" in capsys.readouterr().out
-    # The new files replace the broken ones and load next time.
-    monkeypatch.setattr(classifier, "_LOADED", {})
-    monkeypatch.setattr(classifier, "train_classifier", refuse_to_train)
-    assert classifier.domain_classifier(fast=True, cache_dir=tmp_path, verbose=False)
+    model = classifier.build_classifier(filters=(4, 8), embedding_dim=16)
+    path = install_classifier(tmp_path, model, 0.5)
+    monkeypatch.setattr(pretrained, "FILES_DIR", tmp_path)
+    loaded = classifier.domain_classifier()
+    assert capsys.readouterr().out == (
+        "Loaded the domain classifier checkpoint (test accuracy 50.0% on the "
+        "10,000 test images)\n"
+    )
+    assert loaded.embedding_dim == 16
+    assert loaded.path == path
+    assert loaded.info["test_accuracy"] == 0.5
+    for saved, read in zip(
+        model.get_weights(), loaded.model.get_weights(), strict=True
+    ):
+        np.testing.assert_array_equal(saved, read)
 
 
-@needs_data
-def test_training_is_seeded():
-    settings = dataclasses.replace(TINY_SETTINGS, train_images=512)
-    state = np.random.get_state()
-    first, _ = classifier.train_classifier(settings)
-    # The global NumPy random state is given back.
-    np.testing.assert_array_equal(np.random.get_state()[1], state[1])
-    second, _ = classifier.train_classifier(settings)
-    for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
-        np.testing.assert_array_equal(a, b)
+def test_missing_or_corrupt_checkpoint_is_an_error(not_loaded, monkeypatch, tmp_path):
+    monkeypatch.setattr(pretrained, "FILES_DIR", tmp_path)
+    with pytest.raises(pretrained.CheckpointError, match="manifest.*missing"):
+        classifier.domain_classifier()
+    path = install_classifier(
+        tmp_path, classifier.build_classifier(filters=(4, 8), embedding_dim=16), 0.5
+    )
+    path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(pretrained.CheckpointError, match="truncated") as info:
+        classifier.domain_classifier(verbose=False)
+    assert "train domain_classifier" in str(info.value)
+    path.unlink()
+    with pytest.raises(pretrained.CheckpointError, match="domain_classifier.keras"):
+        classifier.domain_classifier(verbose=False)
+    # Nothing is kept after a failure: a later call tries again.
+    assert classifier._LOADED == []
 
 
-def test_train_classifier_needs_settings():
-    with pytest.raises(TypeError, match="ClassifierSettings"):
-        classifier.train_classifier({"epochs": 1})
+def test_the_old_training_api_is_gone():
+    for name in (
+        "ClassifierSettings",
+        "FULL_SETTINGS",
+        "FAST_SETTINGS",
+        "train_classifier",
+        "settings_for",
+        "classifier_paths",
+        "resolve_cache_dir",
+    ):
+        assert not hasattr(classifier, name), name
 
 
 # --------------------------------------------------------------------------
@@ -303,18 +266,21 @@ def test_train_classifier_needs_settings():
 
 @needs_data
 def test_embed_predict_and_accuracy(trained, fashion):
-    model, _ = trained
+    model = trained
     images, labels = fashion.x_test[:1_000], fashion.y_test[:1_000]
     embeddings = model.embed(images)
-    assert embeddings.shape == (1_000, TINY_SETTINGS.embedding_dim)
+    assert embeddings.shape == (1_000, TINY_EMBEDDING_DIM)
     np.testing.assert_allclose(
         model.embed(images * 2 - 1, value_range="[-1,1]"), embeddings, atol=1e-4
     )
     probabilities = model.predict_proba(images[:, :, :, None], batch_size=64)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
-    assert model.accuracy(images, labels) > 0.4  # 1 tiny epoch; full mode >= 0.92
-    assert model.embedding_dim == TINY_SETTINGS.embedding_dim
-    assert "DomainClassifier(embedding_dim=32, mode='fast'" in repr(model)
+    assert model.accuracy(images, labels) > 0.4  # 1 tiny epoch; shipped >= 0.9
+    assert model.embedding_dim == TINY_EMBEDDING_DIM
+    assert repr(model) == (
+        f"DomainClassifier(embedding_dim=32, mode='tiny', "
+        f"test_accuracy={model.info['test_accuracy']:.4f})"
+    )
     with pytest.raises(ValueError, match="one label per image"):
         model.accuracy(images, labels[:10])
     with pytest.raises(TypeError, match="uint8"):
@@ -323,7 +289,7 @@ def test_embed_predict_and_accuracy(trained, fashion):
 
 @needs_data
 def test_metrics_end_to_end_with_the_trained_classifier(trained, fashion):
-    model, _ = trained
+    model = trained
     real, other = fashion.x_test[:500], fashion.x_train[:500]
     floor = metrics.frechet_distance(real, other, classifier=model)
     blurred = metrics.frechet_distance(
@@ -346,7 +312,7 @@ def test_metrics_end_to_end_with_the_trained_classifier(trained, fashion):
 
 @needs_data
 def test_metrics_use_the_domain_classifier_by_default(trained, monkeypatch):
-    model, _ = trained
+    model = trained
     monkeypatch.setattr(classifier, "domain_classifier", lambda: model)
     images = np.random.default_rng(1).uniform(size=(20, 28, 28)).astype(np.float32)
     coverage = metrics.class_coverage(images)

@@ -102,3 +102,24 @@ def test_ruff_is_clean():
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_wheel_ships_the_checkpoints(tmp_path):
+    """pip install (and the Colab install cell) get the manifest and every file."""
+    import zipfile
+
+    from course_utils import pretrained
+
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps"]
+        + ["--no-build-isolation", "--quiet", "--wheel-dir", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("course_utils-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {"manifest.json"} | {
+        info["file"] for info in pretrained.read_manifest().values()
+    }
+    for file_name in shipped:
+        assert f"course_utils/pretrained/files/{file_name}" in names, file_name

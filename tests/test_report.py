@@ -40,7 +40,7 @@ def tiny_report(monkeypatch):
     """Tiny budgets, 64 scored images and a random feature extractor."""
     monkeypatch.setattr(report, "FAST_BUDGETS", dict.fromkeys(report.MODEL_NAMES, TINY))
     monkeypatch.setattr(report, "EVAL_IMAGES", {"fast": 64, "full": 64})
-    monkeypatch.setattr(report, "_get_classifier", lambda fast: RandomFeatures())
+    monkeypatch.setattr(report, "_get_classifier", lambda: RandomFeatures())
 
 
 def markdown_table(text):

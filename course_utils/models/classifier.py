@@ -7,44 +7,28 @@ training split. Its penultimate layer (a 128-unit dense layer named
 ``"embedding"``) gives the features that :mod:`course_utils.metrics` compares;
 its softmax output gives the class probabilities for class coverage.
 
-The package trains the classifier on first use (a few minutes on two CPU
-cores in full mode, under half a minute in fast mode), saves it and reloads it
-afterwards. Files live in the cache folder, chosen in this order:
-
-1. the ``cache_dir`` argument of :func:`domain_classifier`;
-2. the environment variable ``COURSE_CACHE_DIR``;
-3. ``~/.cache/course_utils``.
-
-Each mode has its own files (``fashion_mnist_classifier_v3_full.keras`` and
-``fashion_mnist_classifier_v3_fast.keras``), each with a JSON file next to it
-that records the test accuracy, the training time and the versions used.
-Delete the files to retrain. Scores computed with the fast classifier are not
-comparable with scores computed with the full one. Taught in
+The course ships the trained classifier as the checkpoint
+``"domain_classifier"`` of :mod:`course_utils.pretrained` (92% test accuracy;
+its recipe, training time and versions are in the manifest), so fast and full
+mode measure every score in the same feature space and nothing is trained on
+first use. ``python -m course_utils.pretrained train domain_classifier``
+remakes it. Taught in
 ``notebooks/08_gan_training_problems.ipynb`` (how to evaluate GANs).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime
-import json
 import os
 import pathlib
-import random
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import keras
 import numpy as np
 
-from course_utils import config, data
+from course_utils import data
 from course_utils.models._arguments import positive_int
 
-#: Environment variable naming the folder where the classifier is cached.
-CACHE_DIR_VARIABLE = "COURSE_CACHE_DIR"
-#: Cache folder used when neither ``cache_dir`` nor the variable is given.
-DEFAULT_CACHE_DIR = pathlib.Path("~") / ".cache" / "course_utils"
 #: Name of the layer whose output is the embedding.
 EMBEDDING_LAYER = "embedding"
 #: Value ranges the classifier accepts (images are mapped to [0, 1] inside).
@@ -59,65 +43,11 @@ _RANGE_TOLERANCE = 1e-3
 _VALUE_BOUNDS = {"[0,1]": (0.0, 1.0), "[-1,1]": (-1.0, 1.0)}
 
 
-@dataclasses.dataclass(frozen=True)
-class ClassifierSettings:
-    """How one version of the domain classifier is built and trained.
+#: Name of the shipped checkpoint (:mod:`course_utils.pretrained`).
+CHECKPOINT_NAME = "domain_classifier"
 
-    Attributes:
-        name: File name stem of the cached model (changes with the version).
-        filters: Filters of the two convolution blocks.
-        convs_per_block: Convolutions in each block.
-        embedding_dim: Units of the embedding layer.
-        dropout: Dropout rate after the embedding.
-        train_images: Number of training images used (None = all 55,000).
-        epochs: Training epochs.
-        batch_size: Batch size.
-        learning_rate: Initial Adam learning rate (cosine decay to 0).
-        seed: Seed of the weights, the dropout masks and the shuffling.
-    """
-
-    name: str
-    filters: tuple[int, int]
-    convs_per_block: int
-    embedding_dim: int
-    dropout: float
-    train_images: int | None
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    seed: int
-
-
-#: The full-mode classifier: at least 92% test accuracy (92.4% measured; about
-#: 10 minutes of training on 2 CPU cores).
-FULL_SETTINGS = ClassifierSettings(
-    name="fashion_mnist_classifier_v3_full",
-    filters=(32, 64),
-    convs_per_block=1,
-    embedding_dim=128,
-    dropout=0.2,
-    train_images=None,
-    epochs=12,
-    batch_size=128,
-    learning_rate=2e-3,
-    seed=42,
-)
-#: The fast-mode classifier: about 85% test accuracy in well under a minute.
-FAST_SETTINGS = ClassifierSettings(
-    name="fashion_mnist_classifier_v3_fast",
-    filters=(16, 32),
-    convs_per_block=1,
-    embedding_dim=64,
-    dropout=0.2,
-    train_images=10_000,
-    epochs=3,
-    batch_size=64,
-    learning_rate=2e-3,
-    seed=42,
-)
-
-# Classifiers already loaded in this process, by model file.
-_LOADED: dict[pathlib.Path, DomainClassifier] = {}
+# The classifier, once loaded in this process.
+_LOADED: list[DomainClassifier] = []
 
 
 # --------------------------------------------------------------------------
@@ -340,7 +270,7 @@ class DomainClassifier:
     Attributes:
         model: The Keras classifier.
         embedding_model: The same network cut at the embedding layer.
-        info: A dict (the JSON file saved next to the model).
+        info: A dict (its manifest entry, see :mod:`course_utils.pretrained`).
         path: The model file, or None.
 
     Example:
@@ -499,284 +429,60 @@ class DomainClassifier:
 
 
 # --------------------------------------------------------------------------
-# Training and caching
+# The shipped classifier
 # --------------------------------------------------------------------------
 
 
-def resolve_cache_dir(path: str | os.PathLike | None = None) -> pathlib.Path:
-    """Return the folder where the domain classifier is cached.
+def domain_classifier(verbose: bool = True) -> DomainClassifier:
+    """Return the course's Fashion-MNIST domain classifier (a shipped checkpoint).
+
+    The first call loads the checkpoint ``"domain_classifier"`` with
+    :func:`course_utils.pretrained.load` (which checks its SHA-256); later
+    calls in the same process return the same object.
 
     Args:
-        path: An explicit folder; wins over everything else.
-
-    Returns:
-        ``path``, else ``$COURSE_CACHE_DIR``, else ``~/.cache/course_utils``
-        (user folders expanded; the folder need not exist yet).
-
-    Example:
-        >>> resolve_cache_dir("/tmp/my_cache")
-        PosixPath('/tmp/my_cache')
-    """
-    if path is not None:
-        return pathlib.Path(path).expanduser()
-    from_env = os.environ.get(CACHE_DIR_VARIABLE)
-    if from_env:
-        return pathlib.Path(from_env).expanduser()
-    return DEFAULT_CACHE_DIR.expanduser()
-
-
-def settings_for(fast: bool | None = None) -> ClassifierSettings:
-    """Return the settings of the fast or the full classifier.
-
-    Args:
-        fast: True for fast mode, False for full mode, None to read
-            ``COURSE_FAST`` (:func:`course_utils.config.read_fast_mode`).
-
-    Returns:
-        :data:`FAST_SETTINGS` or :data:`FULL_SETTINGS`.
-
-    Example:
-        >>> settings_for(fast=True).train_images
-        10000
-    """
-    if fast is None:
-        fast = config.read_fast_mode()
-    if not isinstance(fast, (bool, np.bool_)):
-        raise TypeError(f"fast must be True, False or None; got {fast!r}")
-    return FAST_SETTINGS if fast else FULL_SETTINGS
-
-
-def classifier_paths(
-    fast: bool | None = None, cache_dir: str | os.PathLike | None = None
-) -> tuple[pathlib.Path, pathlib.Path]:
-    """Return the ``.keras`` model file and the ``.json`` info file of a mode.
-
-    Example:
-        >>> model_path, info_path = classifier_paths(True, "/tmp/cache")
-        >>> model_path.name, info_path.suffix
-        ('fashion_mnist_classifier_v3_fast.keras', '.json')
-    """
-    folder = resolve_cache_dir(cache_dir)
-    name = settings_for(fast).name
-    return folder / f"{name}.keras", folder / f"{name}.json"
-
-
-def _seeded(seed: int):
-    """Seed Keras/TF/NumPy/Python; return a function restoring NumPy/Python."""
-    python_state = random.getstate()
-    numpy_state = np.random.get_state()
-    keras.utils.set_random_seed(seed)
-
-    def restore() -> None:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
-
-    return restore
-
-
-def train_classifier(
-    settings: ClassifierSettings, *, verbose: bool = False
-) -> tuple[keras.Model, dict]:
-    """Train a domain classifier on the Fashion-MNIST training split.
-
-    The 55,000 training images (the first ``settings.train_images`` of them)
-    are used, never the validation or test images; the test accuracy is
-    measured on the 10,000 test images. Training is seeded with
-    ``settings.seed`` (Keras, TensorFlow, NumPy and Python; the NumPy and
-    Python random states are restored afterwards, TensorFlow's global seed is
-    left set), so two runs on one machine give the same model.
-
-    Args:
-        settings: :data:`FULL_SETTINGS`, :data:`FAST_SETTINGS` or your own.
-        verbose: Show Keras' progress bar.
-
-    Returns:
-        ``(model, info)``: the trained model and a dict with ``test_accuracy``,
-        ``train_seconds`` (wall clock), ``cpu_seconds`` (process CPU time),
-        the settings and the versions.
-
-    Example:
-        >>> model, info = train_classifier(FAST_SETTINGS)  # doctest: +SKIP
-        >>> info["test_accuracy"] > 0.8  # doctest: +SKIP
-        True
-    """
-    if not isinstance(settings, ClassifierSettings):
-        raise TypeError(
-            f"settings must be a ClassifierSettings; got {type(settings).__name__}"
-        )
-    dataset = data.load_fashion_mnist(value_range="[0,1]")
-    x_train, y_train = dataset.x_train, dataset.y_train
-    if settings.train_images is not None:
-        x_train, y_train = (
-            x_train[: settings.train_images],
-            y_train[: settings.train_images],
-        )
-    restore = _seeded(settings.seed)
-    try:
-        model = build_classifier(
-            filters=settings.filters,
-            convs_per_block=settings.convs_per_block,
-            embedding_dim=settings.embedding_dim,
-            dropout=settings.dropout,
-        )
-        steps = settings.epochs * -(-len(x_train) // settings.batch_size)
-        schedule = keras.optimizers.schedules.CosineDecay(
-            settings.learning_rate, decay_steps=steps
-        )
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=schedule),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
-        wall_start, cpu_start = time.perf_counter(), time.process_time()
-        model.fit(
-            x_train,
-            y_train,
-            epochs=settings.epochs,
-            batch_size=settings.batch_size,
-            shuffle=True,
-            verbose=1 if verbose else 0,
-        )
-        train_seconds = time.perf_counter() - wall_start
-        cpu_seconds = time.process_time() - cpu_start
-    finally:
-        restore()
-    _, test_accuracy = model.evaluate(
-        dataset.x_test, dataset.y_test, batch_size=1_000, verbose=0
-    )
-    info = {
-        "name": settings.name,
-        "test_accuracy": round(float(test_accuracy), 5),
-        "train_seconds": round(train_seconds, 2),
-        "cpu_seconds": round(cpu_seconds, 2),
-        "train_images": int(len(x_train)),
-        "settings": dataclasses.asdict(settings),
-        "versions": config.describe_environment(),
-        "cpu_count": os.cpu_count(),
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        ),
-    }
-    return model, info
-
-
-def _save(model: keras.Model, info: dict, model_path: pathlib.Path, info_path):
-    """Write both files through temporary names, so readers never see half."""
-    model_path.parent.mkdir(parents=True, exist_ok=True)
-    token = f"{os.getpid()}-{time.monotonic_ns()}"
-    temporary_model = model_path.with_name(f"{model_path.stem}.tmp-{token}.keras")
-    temporary_info = info_path.with_name(f"{info_path.stem}.tmp-{token}.json")
-    try:
-        model.save(temporary_model)
-        temporary_info.write_text(json.dumps(info, indent=2) + "\n")
-        os.replace(temporary_info, info_path)
-        os.replace(temporary_model, model_path)
-    finally:
-        for path in (temporary_model, temporary_info):
-            path.unlink(missing_ok=True)
-
-
-def _load(
-    model_path: pathlib.Path, info_path: pathlib.Path, settings: ClassifierSettings
-) -> DomainClassifier | None:
-    """Load a cached classifier; None if it is missing, stale or unreadable."""
-    if not (model_path.is_file() and info_path.is_file()):
-        return None
-    try:
-        info = json.loads(info_path.read_text())
-        if info.get("settings") != json.loads(json.dumps(dataclasses.asdict(settings))):
-            return None
-        model = keras.saving.load_model(model_path)
-        return DomainClassifier(model, info, model_path)
-    except Exception:  # noqa: BLE001 - any broken file means: train again
-        return None
-
-
-def domain_classifier(
-    fast: bool | None = None,
-    cache_dir: str | os.PathLike | None = None,
-    verbose: bool = True,
-) -> DomainClassifier:
-    """Return the Fashion-MNIST domain classifier, training it on first use.
-
-    The first call trains the classifier of the mode (:data:`FULL_SETTINGS`
-    or :data:`FAST_SETTINGS`) and saves it in the cache folder (see the
-    module docstring: ``cache_dir``, else ``$COURSE_CACHE_DIR``, else
-    ``~/.cache/course_utils``); later calls, in this process or another one,
-    load it. A file that is missing, unreadable or made with other settings
-    is trained again. Within one process the loaded classifier is kept, so
-    calling this function again is free.
-
-    Args:
-        fast: True for the fast classifier, False for the full one, None to
-            read ``COURSE_FAST``.
-        cache_dir: Folder of the cached files.
-        verbose: Print one line when training starts and ends, or when the
-            classifier is loaded from the cache.
+        verbose: Print one line (test accuracy) when it is loaded.
 
     Returns:
         A :class:`DomainClassifier`.
 
     Raises:
-        course_utils.data.DatasetError: If training is needed and
-            Fashion-MNIST cannot be found.
+        course_utils.pretrained.CheckpointError: If the checkpoint file is
+            missing or corrupt.
 
     Example:
-        >>> classifier = domain_classifier()  # doctest: +SKIP
-        Loaded the fast domain classifier from ~/.cache/course_utils/... (test
-        accuracy 85.9%)
-        >>> classifier.embed(images, value_range="[0,1]").shape  # doctest: +SKIP
-        (1000, 64)
+        >>> classifier = domain_classifier(verbose=False)
+        >>> classifier.embedding_dim
+        128
     """
-    settings = settings_for(fast)
-    mode = "fast" if settings is FAST_SETTINGS else "full"
-    model_path, info_path = classifier_paths(settings is FAST_SETTINGS, cache_dir)
-    key = model_path.resolve()
-    if key in _LOADED and model_path.is_file():
-        return _LOADED[key]
-    classifier = _load(model_path, info_path, settings)
-    if classifier is not None:
+    if not isinstance(verbose, (bool, np.bool_)):
+        raise TypeError(f"verbose must be True or False; got {verbose!r}")
+    if not _LOADED:
+        from course_utils import pretrained
+
+        info = pretrained.entry(CHECKPOINT_NAME)
+        model = pretrained.load(CHECKPOINT_NAME)
+        accuracy = info["scores"]["test accuracy"]
+        _LOADED.append(
+            DomainClassifier(
+                model,
+                {"test_accuracy": accuracy, **info},
+                pretrained.checkpoint_path(CHECKPOINT_NAME),
+            )
+        )
         if verbose:
             print(
-                f"Loaded the {mode} domain classifier from {model_path} (test "
-                f"accuracy {classifier.info['test_accuracy']:.1%})"
+                f"Loaded the domain classifier checkpoint (test accuracy "
+                f"{accuracy:.1%} on the 10,000 test images)"
             )
-    else:
-        if verbose:
-            images = settings.train_images or 55_000
-            print(
-                f"Training the {mode} domain classifier on {images:,} images for "
-                f"{settings.epochs} epochs (first use only; "
-                f"{'under a minute' if mode == 'fast' else 'a few minutes'} on a "
-                f"CPU); it will be saved to {model_path}",
-                flush=True,
-            )
-        model, info = train_classifier(settings)
-        info = {"mode": mode, **info}
-        _save(model, info, model_path, info_path)
-        classifier = DomainClassifier(model, info, model_path)
-        if verbose:
-            print(
-                f"Trained the {mode} domain classifier in {info['train_seconds']:.0f} "
-                f"s: test accuracy {info['test_accuracy']:.1%}"
-            )
-    _LOADED[key] = classifier
-    return classifier
+    return _LOADED[0]
 
 
 __all__ = [
-    "CACHE_DIR_VARIABLE",
-    "DEFAULT_CACHE_DIR",
-    "FAST_SETTINGS",
-    "FULL_SETTINGS",
-    "ClassifierSettings",
+    "CHECKPOINT_NAME",
     "DomainClassifier",
     "build_classifier",
     "check_value_range",
-    "classifier_paths",
     "domain_classifier",
     "prepare_images",
-    "resolve_cache_dir",
-    "settings_for",
-    "train_classifier",
 ]
