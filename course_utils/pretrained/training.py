@@ -94,7 +94,12 @@ def _fit_arguments(recipe: Recipe, x: np.ndarray, y: np.ndarray) -> dict[str, An
         dataset = data.make_dataset(
             x, targets, batch_size=recipe.batch_size, seed=recipe.seed
         ).repeat()
-        return {"x": dataset, "steps_per_epoch": recipe.steps_per_epoch}
+        # The data set shuffles itself (fit's shuffle only applies to arrays).
+        return {
+            "x": dataset,
+            "steps_per_epoch": recipe.steps_per_epoch,
+            "shuffle": False,
+        }
     return {"x": x, "y": targets, "batch_size": recipe.batch_size, "shuffle": True}
 
 
