@@ -7,6 +7,7 @@ import pytest
 
 from course_utils import data, report
 from course_utils.models import classifier
+from course_utils.pretrained import recipes
 
 pytestmark = pytest.mark.skipif(
     data.find_data_dir() is None, reason="Fashion-MNIST is not installed locally"
@@ -62,8 +63,10 @@ def test_report_of_the_dense_autoencoder(tiny_report, tmp_path, capsys):
     assert saved["mode"] == "fast"
     assert saved["eval_images"] == 64
     assert saved["columns"] == list(report.COLUMNS)
-    assert list(saved["rows"]) == [report.FLOOR_ROW, "dense_ae"]
+    assert list(saved["rows"]) == [report.FLOOR_ROW, "dense_ae", "checkpoint dense_ae"]
     row = saved["rows"]["dense_ae"]
+    # The shipped checkpoint (30 epochs on 55,000 images) beats one epoch on 256
+    assert saved["rows"]["checkpoint dense_ae"]["recon. MSE"] < 0.5 * row["recon. MSE"]
     assert 0.0 < row["recon. MSE"] < 0.2
     assert "ELBO (nats)" not in row
     assert row["FID"] > saved["rows"][report.FLOOR_ROW]["FID"]
@@ -80,7 +83,11 @@ def test_report_of_the_dense_autoencoder(tiny_report, tmp_path, capsys):
     assert text.startswith("# Model report (fast mode)")
     table = markdown_table(text)
     assert table[0] == ["model", *report.COLUMNS]
-    assert [cells[0] for cells in table[1:3]] == [report.FLOOR_ROW, "dense_ae"]
+    assert [cells[0] for cells in table[1:4]] == [
+        report.FLOOR_ROW,
+        "dense_ae",
+        "checkpoint dense_ae",
+    ]
     assert table[2][report.COLUMNS.index("ELBO (nats)") + 1] == "-"
     assert "TensorFlow" in text
     printed = capsys.readouterr().out
@@ -91,6 +98,8 @@ def test_report_of_the_dense_autoencoder(tiny_report, tmp_path, capsys):
 def test_report_of_the_vae_and_the_dcgan(tiny_report, tmp_path):
     saved = report.run_report(["vae", "dcgan"], fast=True, output_dir=tmp_path)
     vae_row, dcgan_row = saved["rows"]["vae"], saved["rows"]["dcgan"]
+    assert "ELBO (nats)" in saved["rows"]["checkpoint dense_vae"]
+    assert saved["rows"]["checkpoint dcgan"]["FID"] < dcgan_row["FID"]
     assert vae_row["ELBO (nats)"] < 0  # a log-likelihood bound, in nats
     assert 0.0 < vae_row["recon. MSE"] < 0.5
     assert "recon. MSE" not in dcgan_row
@@ -120,6 +129,7 @@ def test_report_command_line_errors(capsys):
 
 
 def test_budgets_cover_every_model():
-    for budgets in (report.FULL_BUDGETS, report.FAST_BUDGETS):
+    for budgets in (report.FULL_BUDGETS, report.FAST_BUDGETS, report.CHECKPOINTS):
         assert set(budgets) == set(report.MODEL_NAMES)
+    assert set(report.CHECKPOINTS.values()) <= set(recipes.RECIPES)
     assert all(b.train_images is None for b in report.FULL_BUDGETS.values())

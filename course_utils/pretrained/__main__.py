@@ -47,7 +47,10 @@ def _parser() -> argparse.ArgumentParser:
         description="List, verify or retrain the course's checkpoints.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("list", help="print the checkpoints and their scores")
+    listing = commands.add_parser("list", help="print the checkpoints and their scores")
+    listing.add_argument(
+        "--markdown", action="store_true", help="a markdown table (as in the README)"
+    )
     verify = commands.add_parser(
         "verify", help="re-measure the scores of checkpoints (default: all)"
     )
@@ -63,15 +66,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def list_checkpoints() -> int:
-    """Print one line per checkpoint: name, notebook, size and scores."""
+def list_checkpoints(markdown: bool = False) -> int:
+    """Print one line per checkpoint: name, notebook, size, training and scores."""
     from course_utils import pretrained
 
+    if markdown:
+        print("| checkpoint | notebook | epochs x batch | training | MB | scores |")
+        print("|:---|:---|---:|---:|---:|:---|")
     for name, info in pretrained.read_manifest().items():
-        print(
-            f"{name:<18} {info['notebook']:<42} {info['size_bytes'] / 1e6:5.1f} MB  "
-            f"{_summary(info['scores'])}"
-        )
+        recipe = info["recipe"]
+        budget = f"{recipe['epochs']} x {recipe['batch_size']}"
+        minutes = f"{info['train_seconds'] / 60:.0f} min"
+        size = f"{info['size_bytes'] / 1e6:.1f}"
+        if markdown:
+            print(
+                f"| `{name}` | {info['notebook'][:2]} | {budget} | {minutes} | "
+                f"{size} | {_summary(info['scores'])} |"
+            )
+        else:
+            print(
+                f"{name:<18} {info['notebook']:<42} {budget:>8} {minutes:>7} "
+                f"{size:>5} MB  {_summary(info['scores'])}"
+            )
     return 0
 
 
@@ -117,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if arguments.command == "list":
-            return list_checkpoints()
+            return list_checkpoints(arguments.markdown)
         if arguments.command == "verify":
             return verify(arguments.names)
     except pretrained.CheckpointError as error:
