@@ -25,6 +25,8 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 LOCAL_ENV = REPO_ROOT / ".venv"
 STAMP_NAME = "course-utils-install.stamp"
 EXTRAS = "lab,test"
+COMMANDS = ("lab", "test")
+PROGRAM = "python3 -m course_utils"
 USAGE = (
     "usage: python3 -m course_utils {lab,test} [arguments for jupyter lab or pytest]\n"
     "  lab   set up the environment and open JupyterLab on notebooks/\n"
@@ -104,10 +106,52 @@ def _ensure_installed(python: pathlib.Path) -> None:
     stamp.write_text(fingerprint)
 
 
+def _usage_error(argv: list[str]) -> str | None:
+    """Say what is wrong with the command word, or None when it is fine."""
+    if not argv:
+        return "no command given: choose lab or test"
+    if argv[0] not in COMMANDS:
+        return f"unknown command {argv[0]!r}: choose lab or test"
+    return None
+
+
+def _fast_mode_error() -> str | None:
+    """Say what is wrong with ``COURSE_FAST``, or None when it is fine.
+
+    The value is checked here, in one line, rather than in every notebook and
+    test that reads it (each of which would print a traceback).
+    """
+    from course_utils import config  # standard library only at import
+
+    try:
+        config.read_fast_mode()
+    except ValueError as error:
+        return str(error)
+    return None
+
+
 def main(argv: list[str]) -> int:
-    """Run ``lab`` or ``test`` and return the exit status."""
-    if not argv or argv[0] not in {"lab", "test"}:
-        print(USAGE, file=sys.stderr)
+    """Run ``lab`` or ``test`` and return the exit status.
+
+    ``-h``/``--help``/``help`` print the usage on stdout and return 0; a
+    missing or unknown command prints the usage and the wrong word on stderr
+    and returns 2, as argparse does.
+
+    Example:
+        >>> main(["--help"])  # doctest: +SKIP
+        usage: python3 -m course_utils {lab,test} ...
+        0
+    """
+    if argv[:1] in (["-h"], ["--help"], ["help"]):
+        print(USAGE)
+        return 0
+    problem = _usage_error(argv)
+    if problem is not None:
+        print(f"{USAGE}\n{PROGRAM}: error: {problem}", file=sys.stderr)
+        return 2
+    problem = _fast_mode_error()
+    if problem is not None:
+        print(f"{PROGRAM}: error: {problem}", file=sys.stderr)
         return 2
     # This file may run on an older system Python: say so plainly.
     if sys.version_info < (3, 10):  # noqa: UP036

@@ -38,6 +38,8 @@ from typing import Any
 
 import numpy as np
 
+from course_utils._arguments import integer, number
+
 __all__ = ["CheckResult", "ExerciseCheckError", "check_acgan", "check_conv_vae"]
 
 #: The image shape every course check feeds to a learner's model.
@@ -227,14 +229,6 @@ def _check_images(images) -> np.ndarray:
     return array[:_MAX_CHECK_IMAGES]
 
 
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}")
-    return int(value)
-
-
 def check_conv_vae(
     build_fn: Callable,
     *,
@@ -308,13 +302,10 @@ def check_conv_vae(
             f"build_fn must be a function called as build_fn(latent_dim); "
             f"got {type(build_fn).__name__}"
         )
-    latent_dim = _check_int("latent_dim", latent_dim, 1)
-    max_conv_layers = _check_int("max_conv_layers", max_conv_layers, 1)
-    n_steps = _check_int("n_steps", n_steps, 6)
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)):
-        raise TypeError(f"learning_rate must be a number > 0; got {learning_rate!r}")
-    if not (math.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a number > 0; got {learning_rate!r}")
+    latent_dim = integer("latent_dim", latent_dim, minimum=1)
+    max_conv_layers = integer("max_conv_layers", max_conv_layers, minimum=1)
+    n_steps = integer("n_steps", n_steps, minimum=6)
+    learning_rate = number("learning_rate", learning_rate, low=0, low_open=True)
     if not isinstance(raise_on_failure, bool):
         raise TypeError(
             f"raise_on_failure must be True or False; got {raise_on_failure!r}"
@@ -875,8 +866,8 @@ def check_acgan(
                 f"{argument} must be a function called as {call}; got "
                 f"{type(function).__name__}"
             )
-    n_classes = _check_int("n_classes", n_classes, 2)
-    n_steps = _check_int("n_steps", n_steps, 5)
+    n_classes = integer("n_classes", n_classes, minimum=2)
+    n_steps = integer("n_steps", n_steps, minimum=5)
     if not isinstance(raise_on_failure, bool):
         raise TypeError(
             f"raise_on_failure must be True or False; got {raise_on_failure!r}"

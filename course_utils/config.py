@@ -3,17 +3,19 @@
 Set the environment variable ``COURSE_FAST=1`` to run every notebook in about
 a minute on a laptop CPU (small subsets, few epochs); leave it unset, or set it
 to 0, for the full-size runs meant for a GPU. Taught in
-``notebooks/00_generative_modelling.ipynb``.
+``notebooks/00_generative_modelling.ipynb``. The course's other environment
+variables (``COURSE_DATA_DIR``, ``COURSE_CACHE_DIR``) are read with
+:func:`environment_value` and :func:`environment_folder`, so that a value
+that is set but unusable is an error, never silently skipped.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import pathlib
 from collections.abc import Mapping
 from typing import Any, TypeVar
-
-from course_utils import seeding
 
 #: Name of the environment variable that selects fast mode.
 FAST_MODE_VARIABLE = "COURSE_FAST"
@@ -65,6 +67,85 @@ class CourseConfig:
         return fast if self.fast else full
 
 
+def environment_value(
+    name: str, environ: Mapping[str, str] | None = None
+) -> str | None:
+    """Return an environment variable's value, or None when it is unset or blank.
+
+    A variable set to an empty string (or to spaces only) counts as unset, as
+    ``export COURSE_DATA_DIR=`` is the usual way to clear one in a shell.
+
+    Args:
+        name: The variable's name, e.g. ``"COURSE_DATA_DIR"``.
+        environ: The mapping to read (defaults to ``os.environ``).
+
+    Returns:
+        The value as it is set (surrounding spaces kept), or None.
+
+    Example:
+        >>> environment_value("COURSE_DATA_DIR", {"COURSE_DATA_DIR": "  "}) is None
+        True
+        >>> environment_value("COURSE_DATA_DIR", {"COURSE_DATA_DIR": "/data"})
+        '/data'
+    """
+    environ = os.environ if environ is None else environ
+    value = environ.get(name)
+    return value if value is not None and value.strip() else None
+
+
+def _first_existing(path: pathlib.Path) -> pathlib.Path:
+    """The path itself if it exists, else its nearest existing parent."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def environment_folder(
+    name: str, environ: Mapping[str, str] | None = None
+) -> pathlib.Path | None:
+    """Return the folder an environment variable names, checked, or None if unset.
+
+    The folder need not exist yet, but it must be one that can be made and
+    written to: a value that names a file, or a folder below a file or below
+    a folder without write permission, is an error rather than a variable
+    that is silently ignored.
+
+    Args:
+        name: The variable's name, e.g. ``"COURSE_CACHE_DIR"``.
+        environ: The mapping to read (defaults to ``os.environ``).
+
+    Returns:
+        The folder (``~`` expanded), or None when the variable is unset or
+        blank (see :func:`environment_value`).
+
+    Raises:
+        ValueError: If the value cannot be used as a writable folder; the
+            message names the variable, its value and the fix.
+
+    Example:
+        >>> environment_folder("COURSE_CACHE_DIR", {"COURSE_CACHE_DIR": "/tmp/c"})
+        PosixPath('/tmp/c')
+        >>> environment_folder("COURSE_CACHE_DIR", {}) is None
+        True
+    """
+    value = environment_value(name, environ)
+    if value is None:
+        return None
+    folder = pathlib.Path(value).expanduser()
+    existing = _first_existing(folder)
+    if not existing.is_dir():
+        problem = f"{existing} is not a folder"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"you cannot write to {existing}"
+    else:
+        return folder
+    raise ValueError(
+        f"environment variable {name}={value!r} cannot be used as a folder: "
+        f"{problem}. Set {name} to a folder you can write to, or unset it "
+        f"(unset {name}) to use the default."
+    )
+
+
 def read_fast_mode(environ: Mapping[str, str] | None = None) -> bool:
     """Read ``COURSE_FAST`` from the environment.
 
@@ -84,16 +165,16 @@ def read_fast_mode(environ: Mapping[str, str] | None = None) -> bool:
         >>> read_fast_mode({})
         False
     """
-    environ = os.environ if environ is None else environ
-    raw = environ.get(FAST_MODE_VARIABLE, "")
-    word = raw.strip().lower()
+    raw = environment_value(FAST_MODE_VARIABLE, environ)
+    word = "" if raw is None else raw.strip().lower()
     if word in _TRUE_WORDS:
         return True
     if word in _FALSE_WORDS:
         return False
     raise ValueError(
-        f"environment variable {FAST_MODE_VARIABLE} must be one of "
-        f"1/true/yes (fast mode) or 0/false/no (full mode); got {raw!r}"
+        f"environment variable {FAST_MODE_VARIABLE}={raw!r} is not a mode: "
+        "set it to 1, true or yes for fast mode, to 0, false or no for full "
+        f"mode, or unset it (unset {FAST_MODE_VARIABLE}) for full mode"
     )
 
 
@@ -151,6 +232,8 @@ def setup(
         Mode: fast | TensorFlow 2.21.0 | Keras 3.15.1 | devices: CPU
         >>> epochs = cfg.pick(full=30, fast=2)  # doctest: +SKIP
     """
+    from course_utils import seeding  # imports TensorFlow: not at module import
+
     fast = read_fast_mode()
     seeding.reset_seed(seed, deterministic=deterministic)
     config = CourseConfig(fast=fast, seed=int(seed))

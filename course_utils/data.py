@@ -24,6 +24,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from course_utils import config
+from course_utils._arguments import integer, is_number, number
+
 #: The ten Fashion-MNIST classes, indexed by label.
 CLASS_NAMES = (
     "T-shirt/top",
@@ -120,8 +123,8 @@ def candidate_dirs(data_dir: str | os.PathLike | None = None) -> list[pathlib.Pa
     dirs = []
     if data_dir is not None:
         dirs.append(pathlib.Path(data_dir).expanduser())
-    from_env = os.environ.get(DATA_DIR_VARIABLE)
-    if from_env:
+    from_env = config.environment_value(DATA_DIR_VARIABLE)
+    if from_env is not None:
         dirs.append(pathlib.Path(from_env).expanduser())
     dirs.append(keras_cache_dir())
     dirs.append(SYSTEM_DATA_DIR)
@@ -138,26 +141,47 @@ def find_data_dir(data_dir: str | os.PathLike | None = None) -> pathlib.Path | N
         The folder, or None when no folder holds all four files.
 
     Raises:
-        DatasetError: If ``data_dir`` is given but does not hold the files
-            (an explicit folder that is wrong is an error, not a fallback).
+        DatasetError: If ``data_dir`` is given, or ``COURSE_DATA_DIR`` is set,
+            but the folder does not hold the files (a folder that was asked
+            for and is wrong is an error, not a fallback).
 
     Example:
         >>> find_data_dir()  # doctest: +SKIP
         PosixPath('/usr/share/datasets/fashion-mnist')
     """
     if data_dir is not None:
-        folder = pathlib.Path(data_dir).expanduser()
-        missing = [name for name in FILE_NAMES if not (folder / name).is_file()]
-        if missing:
-            raise DatasetError(
-                f"data_dir={str(data_dir)!r} does not hold the Fashion-MNIST "
-                f"file(s) {', '.join(missing)}.\n{_how_to_fix()}"
-            )
-        return folder
+        return _checked_folder(data_dir, f"data_dir={str(data_dir)!r}")
+    from_env = config.environment_value(DATA_DIR_VARIABLE)
+    if from_env is not None:
+        return _checked_folder(
+            from_env,
+            f"environment variable {DATA_DIR_VARIABLE}={from_env!r}",
+            f" (or unset {DATA_DIR_VARIABLE} to search the other places)",
+        )
     for folder in candidate_dirs():
         if all((folder / name).is_file() for name in FILE_NAMES):
             return folder
     return None
+
+
+def _checked_folder(
+    path: str | os.PathLike, described: str, alternative: str = ""
+) -> pathlib.Path:
+    """Return ``path`` if it holds the four files; else say what is missing."""
+    folder = pathlib.Path(path).expanduser()
+    missing = [name for name in FILE_NAMES if not (folder / name).is_file()]
+    if not missing:
+        return folder
+    if not folder.exists():
+        problem = "names a folder that does not exist"
+    elif not folder.is_dir():
+        problem = "names a file, not a folder"
+    else:
+        problem = (
+            "names a folder that does not hold the Fashion-MNIST "
+            f"file(s) {', '.join(missing)}"
+        )
+    raise DatasetError(f"{described} {problem}{alternative}.\n{_how_to_fix()}")
 
 
 def _read_idx(
@@ -368,15 +392,6 @@ class FashionMNIST:
         )
 
 
-def _check_count(name: str, value: int | None, minimum: int, maximum: int) -> None:
-    if value is None and name == "limit":
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer; got {value!r}")
-    if not minimum <= value <= maximum:
-        raise ValueError(f"{name} must be between {minimum} and {maximum}; got {value}")
-
-
 def load_fashion_mnist(
     *,
     value_range: str = "[0,1]",
@@ -420,8 +435,11 @@ def load_fashion_mnist(
         ((1000, 28, 28), dtype('float32'))
     """
     check_value_range(value_range)
-    _check_count("validation_size", validation_size, 0, 30_000)
-    _check_count("limit", limit, 1, 60_000)
+    validation_size = integer(
+        "validation_size", validation_size, minimum=0, maximum=30_000
+    )
+    if limit is not None:
+        limit = integer("limit", limit, minimum=1, maximum=60_000)
     for name, flag in (("channel_axis", channel_axis), ("download", download)):
         if not isinstance(flag, bool):
             raise TypeError(f"{name} must be True or False; got {flag!r}")
@@ -457,19 +475,6 @@ def load_fashion_mnist(
         arrays["x_" + name] = images
         arrays["y_" + name] = labels.astype(np.int64)
     return FashionMNIST(**arrays, value_range=value_range, source=folder)
-
-
-def _is_real_number(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-
-
-def _check_non_negative(name: str, value) -> None:
-    if not _is_real_number(value):
-        raise TypeError(f"{name} must be a number; got {value!r}")
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
 
 
 def add_gaussian_noise(
@@ -508,11 +513,11 @@ def add_gaussian_noise(
             f"images must be a float array (scale them first with "
             f"scale_images); got dtype {images.dtype}"
         )
-    _check_non_negative("stddev", stddev)
+    stddev = number("stddev", stddev, low=0)
     if clip_range is not None and not (
         isinstance(clip_range, (tuple, list))
         and len(clip_range) == 2
-        and all(_is_real_number(bound) for bound in clip_range)
+        and all(is_number(bound) for bound in clip_range)
         and clip_range[0] < clip_range[1]
     ):
         raise ValueError(
@@ -551,9 +556,9 @@ def make_3d_toy_data(
         >>> make_3d_toy_data(100).shape
         (100, 3)
     """
-    _check_count("n_samples", n_samples, 3, 10_000_000)
-    _check_non_negative("noise", noise)
-    _check_count("seed", seed, 0, 2**32 - 1)
+    n_samples = integer("n_samples", n_samples, minimum=3, maximum=10_000_000)
+    noise = number("noise", noise, low=0)
+    seed = integer("seed", seed, minimum=0, maximum=2**32 - 1)
     rng = np.random.default_rng(seed)
     angles = (rng.random(n_samples) ** 3 + 0.5) * 2 * np.pi
     data = np.empty((n_samples, 3))
@@ -609,7 +614,7 @@ def make_dataset(
     x = np.asarray(x)
     if x.ndim == 0 or len(x) == 0:
         raise ValueError(f"x must hold at least one example; got shape {x.shape}")
-    _check_count("batch_size", batch_size, 1, 1_000_000)
+    batch_size = integer("batch_size", batch_size, minimum=1, maximum=1_000_000)
     if y is not None:
         y = np.asarray(y)
         if y.ndim == 0 or len(y) != len(x):
@@ -659,7 +664,7 @@ def class_examples(
             f"labels must be 1-D with one label per image ({len(images)}); "
             f"got shape {labels.shape}"
         )
-    _check_count("per_class", per_class, 1, len(labels))
+    per_class = integer("per_class", per_class, minimum=1, maximum=len(labels))
     classes = range(len(CLASS_NAMES)) if classes is None else classes
     picked = []
     for label in classes:
@@ -708,12 +713,10 @@ def make_gaussian_ring(
         >>> points.shape, int(modes.max()) < 8
         ((100, 2), True)
     """
-    _check_count("n_samples", n_samples, 1, 100_000_000)
-    _check_count("n_modes", n_modes, 2, 10_000)
-    for name, value in (("radius", radius), ("stddev", stddev)):
-        _check_non_negative(name, value)
-        if value == 0:
-            raise ValueError(f"{name} must be > 0; got {value!r}")
+    n_samples = integer("n_samples", n_samples, minimum=1, maximum=100_000_000)
+    n_modes = integer("n_modes", n_modes, minimum=2, maximum=10_000)
+    radius = number("radius", radius, low=0, low_open=True)
+    stddev = number("stddev", stddev, low=0, low_open=True)
     rng = np.random.default_rng(seed)
     modes = rng.integers(0, n_modes, n_samples)
     centres = ring_centres(n_modes, radius)

@@ -6,8 +6,13 @@ notebooks import it from here.
 
 from __future__ import annotations
 
+import functools
+
 import keras
+import numpy as np
 from keras import ops
+
+from course_utils._arguments import number, optional_seed, positive_int
 
 _PACKAGE = "course_utils"
 
@@ -88,6 +93,35 @@ class DenseTranspose(keras.layers.Layer):
         return cls(**config)
 
 
+def _constant_one(outputs):
+    """An activity regularizer that always returns 1 (for the probe below)."""
+    return ops.ones((), dtype=outputs.dtype)
+
+
+@functools.cache
+def keras_divides_activity_penalties() -> bool:
+    """Whether this Keras divides activity-regularizer losses by the batch size.
+
+    Keras 3.14 and later divide what an activity regularizer returns by the
+    batch size before adding it to the loss (a sum over the examples becomes
+    a mean); older releases (3.10 to 3.13) add it as it is. The answer is
+    measured once, on a throwaway layer, rather than read from the version.
+
+    Returns:
+        True if a layer with an activity regularizer that returns 1, called
+        on a batch of 2, adds 0.5 to its losses; False if it adds 1.
+
+    Example:
+        >>> keras_divides_activity_penalties() in (True, False)
+        True
+    """
+    probe = keras.layers.Identity(
+        activity_regularizer=_constant_one, name="activity_penalty_probe"
+    )
+    probe(np.zeros((2, 1), dtype="float32"))
+    return float(ops.convert_to_numpy(probe.losses[0])) < 0.75
+
+
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class KLSparsityRegularizer(keras.regularizers.Regularizer):
     """Activity regularizer pushing each unit's mean activation to a target.
@@ -100,12 +134,14 @@ class KLSparsityRegularizer(keras.regularizers.Regularizer):
 
     Unlike an L1 penalty it stops pushing once a unit is at the target. Used
     as a Dense layer's ``activity_regularizer``, the loss Keras adds is
-    exactly ``penalty`` whatever the batch size. Taught in
-    ``notebooks/04_denoising_sparse_autoencoders.ipynb``.
+    exactly ``penalty`` whatever the batch size and the Keras version. Taught
+    in ``notebooks/04_denoising_sparse_autoencoders.ipynb``.
 
-    Calling it returns ``batch_size * penalty``: Keras 3 divides every
-    activity-regularizer loss by the batch size, and this penalty is already
-    a statistic of the whole batch.
+    :meth:`penalty` returns ``penalty``. Calling the regularizer returns what
+    Keras must receive for that: ``batch_size * penalty`` on the Keras
+    releases that divide every activity-regularizer loss by the batch size
+    (this penalty is already a statistic of the whole batch), ``penalty``
+    on the older ones (see :func:`keras_divides_activity_penalties`).
 
     Args:
         weight: Weight of the penalty in the loss (>= 0).
@@ -113,36 +149,43 @@ class KLSparsityRegularizer(keras.regularizers.Regularizer):
 
     Example:
         >>> regularizer = KLSparsityRegularizer(weight=0.05, target=0.1)
-        >>> round(float(regularizer(keras.ops.full((4, 3), 0.1))), 6)
+        >>> round(float(regularizer.penalty(keras.ops.full((4, 3), 0.1))), 6)
         0.0
+        >>> round(float(regularizer.penalty(keras.ops.full((4, 1), 0.5))), 4)
+        0.0184
     """
 
     def __init__(self, weight: float = 0.05, target: float = 0.1):
-        for name, value in (("weight", weight), ("target", target)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"{name} must be a number; got {value!r}")
-        if not weight >= 0:
-            raise ValueError(f"weight must be >= 0; got {weight!r}")
-        if not 0 < target < 1:
-            raise ValueError(
-                f"target must be a mean activation strictly between 0 and 1; "
-                f"got {target!r}"
-            )
-        self.weight = float(weight)
-        self.target = float(target)
+        self.weight = number("weight", weight, low=0)
+        self.target = number(
+            "target", target, low=0, high=1, low_open=True, high_open=True
+        )
+        # Measured now, eagerly: __call__ may run inside a traced function.
+        self._scale_by_batch_size = keras_divides_activity_penalties()
 
-    def __call__(self, inputs):
+    def penalty(self, inputs):
+        """The penalty for a batch of activations: what the loss should get.
+
+        Args:
+            inputs: Activations of shape ``(batch, units)``, in (0, 1).
+
+        Returns:
+            A scalar tensor, ``weight * sum_j KL(target || q_j)``.
+        """
         epsilon = keras.config.epsilon()
         mean_activities = ops.clip(ops.mean(inputs, axis=0), epsilon, 1 - epsilon)
         p = self.target
         kl = p * ops.log(p / mean_activities) + (1 - p) * ops.log(
             (1 - p) / (1 - mean_activities)
         )
-        # Keras 3 divides activity-regularizer losses by the batch size (a sum
-        # over examples becomes a mean). This penalty is already a batch
-        # statistic, so scale it back: ``weight`` is then its weight in the loss.
-        batch_size = ops.cast(ops.shape(inputs)[0], kl.dtype)
-        return self.weight * ops.sum(kl) * batch_size
+        return self.weight * ops.sum(kl)
+
+    def __call__(self, inputs):
+        penalty = self.penalty(inputs)
+        if not self._scale_by_batch_size:
+            return penalty
+        # Keras will divide by the batch size: scale the batch statistic back.
+        return penalty * ops.cast(ops.shape(inputs)[0], penalty.dtype)
 
     def get_config(self):
         return {"weight": self.weight, "target": self.target}
@@ -175,8 +218,8 @@ class Sampling(keras.layers.Layer):
 
     def __init__(self, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed = optional_seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def call(self, inputs):
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
@@ -230,11 +273,8 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
     def __init__(self, n_kernels: int = 50, kernel_dim: int = 5, **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("n_kernels", n_kernels), ("kernel_dim", kernel_dim)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}")
-        self.n_kernels = n_kernels
-        self.kernel_dim = kernel_dim
+        self.n_kernels = positive_int("n_kernels", n_kernels)
+        self.kernel_dim = positive_int("kernel_dim", kernel_dim)
 
     def build(self, input_shape):
         if len(input_shape) != 2:

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from course_utils._arguments import integer, is_integer, is_number, number
+
 __all__ = [
     "PCAResult",
     "fit_pca",
@@ -75,15 +77,6 @@ def _check_finite(array: np.ndarray, name: str) -> None:
             f"{name} must contain only finite values; got {count} NaN or infinite "
             f"value(s) in an array of shape {array.shape}."
         )
-
-
-def _check_integer(value: Any, name: str) -> int:
-    """Return ``value`` as an int, or raise a TypeError naming ``name``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(
-            f"{name} must be an int; got {value!r} of type {type(value).__name__}."
-        )
-    return int(value)
 
 
 def _check_bool(value: Any, name: str) -> bool:
@@ -411,7 +404,7 @@ def fit_pca(data: Any, n_components: int) -> PCAResult:
             f"data must hold at least 2 samples to estimate a variance; got an array "
             f"of shape {array.shape}."
         )
-    n_components = _check_integer(n_components, "n_components")
+    n_components = integer("n_components", n_components)
     largest = min(n_samples, n_features)
     if not 1 <= n_components <= largest:
         raise ValueError(
@@ -977,8 +970,8 @@ def kernel_distance_from_features(
         >>> kid.mean > 1.0
         True
     """
-    n_subsets = _check_integer(n_subsets, "n_subsets")
-    subset_size = _check_integer(subset_size, "subset_size")
+    n_subsets = integer("n_subsets", n_subsets)
+    subset_size = integer("subset_size", subset_size)
     if n_subsets < 1:
         raise ValueError(f"n_subsets must be at least 1; got {n_subsets}.")
     if subset_size < 2:
@@ -1124,8 +1117,8 @@ def precision_recall_from_features(
         >>> precision_recall_from_features(real, fake, k=1)
         PrecisionRecall(precision=0.5000, recall=0.7500, k=1)
     """
-    k = _check_integer(k, "k")
-    batch_rows = _check_integer(batch_rows, "batch_rows")
+    k = integer("k", k)
+    batch_rows = integer("batch_rows", batch_rows)
     if k < 1:
         raise ValueError(f"k must be at least 1; got {k}.")
     if batch_rows < 1:
@@ -1260,12 +1253,7 @@ def class_coverage_from_probabilities(
             "each row of probabilities must sum to 1 (softmax outputs); got row "
             f"sums from {sums.min():.4g} to {sums.max():.4g}."
         )
-    if isinstance(threshold, (bool, np.bool_)) or not isinstance(
-        threshold, (int, float, np.integer, np.floating)
-    ):
-        raise TypeError(f"threshold must be a number in (0, 1]; got {threshold!r}.")
-    if not 0.0 < threshold <= 1.0:
-        raise ValueError(f"threshold must be in (0, 1]; got {threshold!r}.")
+    threshold = number("threshold", threshold, low=0, high=1, low_open=True)
     n_images, n_classes = array.shape
     counts = np.bincount(array.argmax(axis=1), minlength=n_classes)
     shares = counts / n_images
@@ -1415,7 +1403,7 @@ def kernel_distance(
     """
     real = _prepare(real, value_range, "real")
     fake = _prepare(fake, value_range, "fake")
-    size = _check_integer(subset_size, "subset_size")
+    size = integer("subset_size", subset_size)
     for name, images in (("real", real), ("fake", fake)):
         _check_count_of(images, name, size, f"(subset_size={size})")
     classifier = _resolve_classifier(classifier)
@@ -1466,7 +1454,7 @@ def precision_recall(
     """
     real = _prepare(real, value_range, "real")
     fake = _prepare(fake, value_range, "fake")
-    k = _check_integer(k, "k")
+    k = integer("k", k)
     for name, images in (("real", real), ("fake", fake)):
         _check_count_of(images, name, k + 1, f"(more than k={k})")
     classifier = _resolve_classifier(classifier)
@@ -1572,7 +1560,7 @@ def score_images(
     """
     real = _prepare(real, value_range, "real")
     fake = _prepare(fake, value_range, "fake")
-    k = _check_integer(k, "k")
+    k = integer("k", k)
     for name, images in (("real", real), ("fake", fake)):
         _check_count_of(images, name, max(k + 1, 2), f"(more than k={k})")
     if subset_size is None:
@@ -1641,12 +1629,7 @@ def blur_images(images: Any, sigma: float = 1.0) -> np.ndarray:
             f"{array.shape}."
         )
     _check_finite(array, "images")
-    if isinstance(sigma, (bool, np.bool_)) or not isinstance(
-        sigma, (int, float, np.integer, np.floating)
-    ):
-        raise TypeError(f"sigma must be a number >= 0; got {sigma!r}.")
-    if not (np.isfinite(sigma) and sigma >= 0):
-        raise ValueError(f"sigma must be a finite number >= 0; got {sigma!r}.")
+    sigma = number("sigma", sigma, low=0)
     array = array.astype(np.float64)
     if sigma == 0:
         return array.astype(np.float32)
@@ -1674,13 +1657,11 @@ def blur_images(images: Any, sigma: float = 1.0) -> np.ndarray:
 
 
 def _format_value(name: str, value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or (is_number(value) and math.isnan(value)):
         return "-"
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
+    if not is_number(value):
         return str(value)
-    if isinstance(value, (int, np.integer)):
+    if is_integer(value):
         return f"{int(value):,}" if abs(int(value)) >= 10_000 else str(int(value))
     formats = {
         "recon. MSE": ".5f",
@@ -1821,7 +1802,7 @@ def reference_scores(
     classifier_module.check_value_range(value_range)
     if n is None:
         n = 1_000 if config.read_fast_mode() else 5_000
-    n = _check_integer(n, "n")
+    n = integer("n", n)
     if not 10 <= n <= 5_000:
         raise ValueError(f"n must be between 10 and 5,000; got {n}.")
     dataset = data.load_fashion_mnist(value_range="[0,1]")

@@ -42,6 +42,8 @@ from matplotlib import pyplot as plt
 from matplotlib import ticker
 from numpy import typing as npt
 
+from course_utils._arguments import integer, is_integer, is_number, number
+
 if TYPE_CHECKING:
     import keras
 
@@ -163,15 +165,8 @@ def plot_image_grid(
                 f"titles must have one entry per image ({n_images}); "
                 f"got {len(titles)} titles"
             )
-    _check_positive_int(n_cols, name="n_cols")
-    if isinstance(image_size, bool) or not isinstance(image_size, int | float):
-        raise TypeError(
-            f"image_size must be a positive number of inches; got {image_size!r}"
-        )
-    if not image_size > 0:
-        raise ValueError(
-            f"image_size must be a positive number of inches; got {image_size!r}"
-        )
+    n_cols = integer("n_cols", n_cols, minimum=1)
+    image_size = number("image_size", image_size, low=0, low_open=True)
 
     n_cols = min(n_cols, n_images)
     n_rows = math.ceil(n_images / n_cols)
@@ -249,7 +244,7 @@ def plot_reconstructions(
             "reconstructions must have the same shape as originals "
             f"{originals.shape}; got shape {reconstructions.shape}"
         )
-    _check_positive_int(n_images, name="n_images")
+    n_images = integer("n_images", n_images, minimum=1)
     if n_images > len(originals):
         raise ValueError(
             f"n_images must be at most the number of images ({len(originals)}); "
@@ -464,14 +459,6 @@ def _draw_image(ax: matplotlib.axes.Axes, image: np.ndarray, *, cmap: str) -> No
     ax.set_axis_off()
 
 
-def _check_positive_int(value: Any, *, name: str) -> None:
-    """Raise unless ``value`` is an integer of at least 1."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer >= 1; got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
-
-
 def _check_history(history: Any) -> dict[str, np.ndarray]:
     """Return the curves of a ``History`` or dict as 1-D float arrays."""
     if isinstance(getattr(history, "history", None), Mapping):
@@ -590,10 +577,7 @@ def plot_latent_scatter(
     label_array = _check_labels(labels, n_points)
     classes = np.unique(label_array)
     names = _class_names(class_names, classes)
-    if isinstance(n_thumbnails, bool) or not isinstance(n_thumbnails, int | np.integer):
-        raise TypeError(f"n_thumbnails must be an integer >= 0; got {n_thumbnails!r}")
-    if n_thumbnails < 0:
-        raise ValueError(f"n_thumbnails must be an integer >= 0; got {n_thumbnails!r}")
+    n_thumbnails = integer("n_thumbnails", n_thumbnails, minimum=0)
     if value_range not in VALUE_RANGES:
         raise ValueError(
             f"value_range must be one of {', '.join(map(repr, VALUE_RANGES))}; "
@@ -747,7 +731,7 @@ def plot_activation_histograms(
                 f"(N, units), one row per example; got shape {array.shape}"
             )
         checked[name] = array
-    _check_positive_int(bins, name="bins")
+    bins = integer("bins", bins, minimum=1)
 
     columns = (
         {name: array.ravel() for name, array in checked.items()},
@@ -1083,15 +1067,13 @@ def _check_size_curve(curve: Any, *, name: str) -> tuple[np.ndarray, np.ndarray]
     if not curve:
         raise ValueError(f"{name} must hold at least one latent size; got {{}}")
     for size, error in curve.items():
-        if isinstance(size, bool) or not isinstance(size, int | np.integer):
+        if not is_integer(size):
             raise TypeError(
                 f"{name} must be keyed by integer latent sizes; got {size!r}"
             )
         if size < 1:
             raise ValueError(f"{name} latent sizes must be >= 1; got {size!r}")
-        if isinstance(error, bool) or not isinstance(
-            error, int | float | np.integer | np.floating
-        ):
+        if not is_number(error):
             raise TypeError(
                 f"{name}[{size}] must be a number (the error); got {error!r}"
             )
@@ -1358,7 +1340,7 @@ def animate_frames(
         raise ValueError(
             f"titles must hold one title per frame ({len(batches)}); got {len(titles)}"
         )
-    _check_positive_int(n_cols, name="n_cols")
+    n_cols = integer("n_cols", n_cols, minimum=1)
     n_images = batches[0].shape[0]
     n_cols = min(n_cols, n_images)
     n_rows = math.ceil(n_images / n_cols)

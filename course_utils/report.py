@@ -41,6 +41,8 @@ from typing import Any
 
 import numpy as np
 
+from course_utils._arguments import MAX_SEED, integer, integer_argument
+
 #: The models the report can train, in table order.
 MODEL_NAMES = ("dense_ae", "conv_ae", "vae", "dense_gan", "dcgan")
 
@@ -396,8 +398,7 @@ def run_report(
     mode = "fast" if fast else "full"
     budgets = FAST_BUDGETS if fast else FULL_BUDGETS
     n_eval = EVAL_IMAGES[mode] if eval_images is None else eval_images
-    if isinstance(n_eval, bool) or not isinstance(n_eval, int) or n_eval < 10:
-        raise ValueError(f"eval_images must be an integer >= 10; got {n_eval!r}")
+    n_eval = integer("eval_images", n_eval, minimum=10)
     output = pathlib.Path(output_dir)
     output.mkdir(parents=True, exist_ok=True)
 
@@ -562,14 +563,46 @@ def build_parser() -> argparse.ArgumentParser:
         default="report",
         help="folder for report.md and report.json (default: report/)",
     )
-    parser.add_argument("--seed", type=int, default=42, help="seed (default: 42)")
+    parser.add_argument(
+        "--seed",
+        type=integer_argument(minimum=0, maximum=MAX_SEED),
+        default=42,
+        help=f"seed, 0 to {MAX_SEED} (default: 42)",
+    )
     parser.add_argument(
         "--eval-images",
-        type=int,
+        type=integer_argument(minimum=10),
         default=None,
-        help="test images scored per model (default: 10,000 full, 500 fast)",
+        help="test images scored per model, at least 10 (default: 10,000 full, "
+        "500 fast)",
     )
     return parser
+
+
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse and check the command line; a bad value exits with a one-line error.
+
+    Besides the flags, checks ``COURSE_FAST`` (read when ``--fast`` is not
+    given) and that ``--output-dir`` is not a file; ``fast`` is then a bool.
+
+    Example:
+        >>> parse_arguments(["--fast", "--eval-images", "50"]).eval_images
+        50
+    """
+    from course_utils import config
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if pathlib.Path(args.output_dir).is_file():
+        parser.error(
+            f"argument --output-dir: {args.output_dir!r} is a file, not a folder"
+        )
+    if args.fast is None:
+        try:
+            args.fast = config.read_fast_mode()
+        except ValueError as error:
+            parser.error(str(error))
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -579,13 +612,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         >>> main(["--fast", "--models", "dense_ae"])  # doctest: +SKIP
         0
     """
-    from course_utils import config, metrics
+    from course_utils import metrics
 
-    args = build_parser().parse_args(argv)
-    fast = config.read_fast_mode() if args.fast is None else True
+    args = parse_arguments(argv)
     report = run_report(
         list(dict.fromkeys(args.models)),
-        fast=fast,
+        fast=args.fast,
         output_dir=args.output_dir,
         seed=args.seed,
         eval_images=args.eval_images,

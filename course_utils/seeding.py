@@ -12,6 +12,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from course_utils._arguments import is_integer
+
 
 def reset_seed(seed: int = 42, deterministic: bool = False) -> None:
     """Seed Python, NumPy, TensorFlow and Keras, and clear the Keras session.
@@ -38,7 +40,7 @@ def reset_seed(seed: int = 42, deterministic: bool = False) -> None:
         >>> a == np.random.rand()
         True
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+    if not is_integer(seed):
         raise TypeError(
             f"seed must be a non-negative integer; got {seed!r} "
             f"of type {type(seed).__name__}"

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from course_utils import plotting
+from course_utils._arguments import positive_int
 from course_utils.models.vae import traversal_codes
 
 
@@ -45,14 +46,6 @@ def _check_start(start, latent_dim: int) -> np.ndarray:
     return start
 
 
-def _check_latent_dim(latent_dim) -> int:
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)):
-        raise TypeError(f"latent_dim must be a positive integer; got {latent_dim!r}")
-    if latent_dim < 1:
-        raise ValueError(f"latent_dim must be a positive integer; got {latent_dim}")
-    return int(latent_dim)
-
-
 def static_traversal(
     decode: Callable,
     latent_dim: int,
@@ -80,7 +73,7 @@ def static_traversal(
     Example:
         >>> fig = static_traversal(vae.decode, 2)  # doctest: +SKIP
     """
-    latent_dim = _check_latent_dim(latent_dim)
+    latent_dim = positive_int("latent_dim", latent_dim)
     start = _check_start(start, latent_dim)
     codes, offsets = traversal_codes(start, n_steps=n_steps, span=span)
     images = np.asarray(decode(codes))
@@ -123,7 +116,7 @@ def latent_explorer(
         >>> explorer = latent_explorer(vae.decode, 2)  # doctest: +SKIP
         >>> explorer  # shows the sliders in JupyterLab or Colab  # doctest: +SKIP
     """
-    latent_dim = _check_latent_dim(latent_dim)
+    latent_dim = positive_int("latent_dim", latent_dim)
     start = _check_start(start, latent_dim)
     if not slider_range > 0 or not step > 0:
         raise ValueError(

@@ -392,7 +392,11 @@ def test_the_report_lists_problems_then_what_is_fine():
         ({"latent_dim": 2.0}, TypeError, "latent_dim must be an integer"),
         ({"max_conv_layers": 0}, ValueError, "max_conv_layers"),
         ({"n_steps": 2}, ValueError, "n_steps must be an integer >= 6"),
-        ({"learning_rate": 0.0}, ValueError, "learning_rate must be a number > 0"),
+        (
+            {"learning_rate": 0.0},
+            ValueError,
+            "learning_rate must be a finite number > 0",
+        ),
         ({"learning_rate": "fast"}, TypeError, "learning_rate"),
         ({"raise_on_failure": 1}, TypeError, "raise_on_failure must be True or False"),
         ({"images": np.zeros((4, 28, 28, 1))}, ValueError, r"shape \(N, 28, 28\)"),

@@ -1,7 +1,10 @@
 """Tests for course_utils.config: fast mode, CourseConfig, setup()."""
 
 import dataclasses
+import os
 import platform
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -142,3 +145,111 @@ def test_describe_environment():
     assert isinstance(env["devices"], list)
     assert all(isinstance(device, str) for device in env["devices"])
     assert "CPU" in env["devices"]
+
+
+# --------------------------------------------------------------------------
+# Environment variables: set but unusable is an error, blank is unset
+# --------------------------------------------------------------------------
+
+
+def test_bad_course_fast_message_names_the_value_and_the_fix():
+    with pytest.raises(ValueError) as error:
+        config.read_fast_mode({"COURSE_FAST": "maybe"})
+    message = str(error.value)
+    assert "\n" not in message
+    assert "COURSE_FAST='maybe'" in message
+    assert "1, true or yes" in message and "0, false or no" in message
+    assert "unset COURSE_FAST" in message
+
+
+@pytest.mark.parametrize(
+    ("environ", "value"),
+    [
+        ({}, None),
+        ({"COURSE_X": ""}, None),
+        ({"COURSE_X": "  \t"}, None),
+        ({"COURSE_X": "/data"}, "/data"),
+        ({"COURSE_X": " /data "}, " /data "),
+    ],
+)
+def test_environment_value_treats_blank_as_unset(environ, value):
+    assert config.environment_value("COURSE_X", environ) == value
+
+
+def test_environment_value_reads_os_environ(monkeypatch):
+    monkeypatch.setenv("COURSE_X", "here")
+    assert config.environment_value("COURSE_X") == "here"
+
+
+@pytest.mark.parametrize("relative", ["cache", "new/deeper/cache", "."])
+def test_environment_folder_accepts_a_folder_that_exists_or_can_be_made(
+    tmp_path, relative
+):
+    folder = tmp_path / relative
+    environ = {"COURSE_CACHE_DIR": str(folder)}
+    assert config.environment_folder("COURSE_CACHE_DIR", environ) == folder
+
+
+def test_environment_folder_expands_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    environ = {"COURSE_CACHE_DIR": "~/cache"}
+    assert config.environment_folder("COURSE_CACHE_DIR", environ) == tmp_path / "cache"
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_environment_folder_blank_is_unset(value):
+    environ = {"COURSE_CACHE_DIR": value}
+    assert config.environment_folder("COURSE_CACHE_DIR", environ) is None
+
+
+@pytest.mark.parametrize("below", ["", "sub/folder"])
+def test_environment_folder_at_or_below_a_file_is_an_error(tmp_path, below):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder")
+    value = str(a_file / below) if below else str(a_file)
+    with pytest.raises(ValueError) as error:
+        config.environment_folder("COURSE_CACHE_DIR", {"COURSE_CACHE_DIR": value})
+    message = str(error.value)
+    assert f"COURSE_CACHE_DIR={value!r}" in message
+    assert f"{a_file} is not a folder" in message
+    assert "unset COURSE_CACHE_DIR" in message
+
+
+def test_environment_folder_without_write_permission_is_an_error(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as a user who can write anywhere (root)")
+        with pytest.raises(ValueError, match="you cannot write to"):
+            config.environment_folder(
+                "COURSE_CACHE_DIR", {"COURSE_CACHE_DIR": str(locked / "cache")}
+            )
+    finally:
+        locked.chmod(0o700)
+
+
+def test_config_imports_without_tensorflow():
+    # python3 -m course_utils reads COURSE_FAST through config before the
+    # course's dependencies are installed.
+    code = (
+        "import sys, course_utils.config; "
+        "assert not {'tensorflow', 'keras', 'numpy'} & set(sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_checkpoint_state_dir_rejects_an_unusable_course_cache_dir(
+    tmp_path, monkeypatch
+):
+    from course_utils.pretrained import training
+
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(a_file))
+    with pytest.raises(ValueError, match=r"COURSE_CACHE_DIR=.*is not a folder"):
+        training.state_dir("dense_ae")
+    monkeypatch.setenv("COURSE_CACHE_DIR", "")
+    assert training.state_dir("dense_ae") == (
+        training.DEFAULT_CACHE_DIR.expanduser() / "pretrained-state" / "dense_ae"
+    )

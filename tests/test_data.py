@@ -154,6 +154,8 @@ def test_keras_cache_defaults_to_home(tmp_path, monkeypatch):
 )
 def test_search_order(tmp_path, monkeypatch, present, explicit, winner):
     where = make_locations(tmp_path, monkeypatch)
+    if "env" not in present:
+        monkeypatch.delenv("COURSE_DATA_DIR")
     for name in present:
         write_dataset(where[name])
     data_dir = where["explicit"] if explicit else None
@@ -166,15 +168,72 @@ def test_search_order(tmp_path, monkeypatch, present, explicit, winner):
 
 def test_folder_with_only_some_files_is_skipped(tmp_path, monkeypatch):
     where = make_locations(tmp_path, monkeypatch)
-    write_dataset(where["env"], names=data.FILE_NAMES[:3])
-    write_dataset(where["keras"])
-    assert data.find_data_dir() == where["keras"]
+    monkeypatch.delenv("COURSE_DATA_DIR")
+    write_dataset(where["keras"], names=data.FILE_NAMES[:3])
+    write_dataset(where["system"])
+    assert data.find_data_dir() == where["system"]
 
 
 def test_no_folder_found_returns_none(tmp_path, monkeypatch):
     where = make_locations(tmp_path, monkeypatch)
-    write_dataset(where["env"], names=data.FILE_NAMES[1:])
+    monkeypatch.delenv("COURSE_DATA_DIR")
+    write_dataset(where["keras"], names=data.FILE_NAMES[1:])
     assert data.find_data_dir() is None
+
+
+def course_data_dir_error(monkeypatch, value) -> str:
+    """The message of the error a load gives with COURSE_DATA_DIR=value."""
+    monkeypatch.setenv("COURSE_DATA_DIR", str(value))
+    monkeypatch.setattr(
+        data, "download_fashion_mnist", lambda: pytest.fail("must not download")
+    )
+    with pytest.raises(data.DatasetError) as error:
+        data.load_fashion_mnist()
+    message = str(error.value)
+    assert f"COURSE_DATA_DIR={str(value)!r}" in message
+    assert "unset COURSE_DATA_DIR" in message
+    assert "apt-get install dataset-fashion-mnist" in message
+    return message
+
+
+def test_course_data_dir_that_does_not_exist_is_an_error_not_a_fallback(
+    tmp_path, monkeypatch
+):
+    write_dataset(tmp_path / "system")
+    message = course_data_dir_error(monkeypatch, tmp_path / "does" / "not" / "exist")
+    assert "names a folder that does not exist" in message
+
+
+def test_course_data_dir_naming_a_file_is_an_error(tmp_path, monkeypatch):
+    write_dataset(keras_cache(tmp_path))
+    a_file = tmp_path / "fmnist.gz"
+    a_file.write_bytes(b"")
+    message = course_data_dir_error(monkeypatch, a_file)
+    assert "names a file, not a folder" in message
+
+
+def test_course_data_dir_with_only_some_files_is_an_error_not_a_fallback(
+    tmp_path, monkeypatch
+):
+    where = make_locations(tmp_path, monkeypatch)
+    write_dataset(where["env"], names=data.FILE_NAMES[:3])
+    write_dataset(where["keras"])
+    message = course_data_dir_error(monkeypatch, where["env"])
+    assert f"does not hold the Fashion-MNIST file(s) {data.FILE_NAMES[3]}" in message
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_blank_course_data_dir_counts_as_unset(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("COURSE_DATA_DIR", value)
+    write_dataset(tmp_path / "system")
+    assert data.find_data_dir() == tmp_path / "system"
+    assert data.candidate_dirs() == [keras_cache(tmp_path), tmp_path / "system"]
+
+
+def test_explicit_data_dir_wins_over_a_broken_course_data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "missing"))
+    folder = write_dataset(tmp_path / "explicit")
+    assert data.find_data_dir(folder) == folder
 
 
 def test_explicit_data_dir_missing_files_is_an_error_not_a_fallback(
@@ -439,6 +498,14 @@ def test_limit_cuts_every_split(dataset_dir):
     np.testing.assert_array_equal(loaded.x_train, expected_images("train")[:7])
     np.testing.assert_array_equal(loaded.x_valid, expected_images("train")[100:107])
     np.testing.assert_array_equal(loaded.x_test, expected_images("test")[:7])
+
+
+@pytest.mark.parametrize("as_number", [np.int64, np.int32, np.uint16])
+def test_numpy_integer_sizes_work_like_python_ints(dataset_dir, as_number):
+    expected = load(dataset_dir, validation_size=20, limit=7)
+    loaded = load(dataset_dir, validation_size=as_number(20), limit=as_number(7))
+    for name in ("x_train", "y_train", "x_valid", "y_valid", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(expected, name))
 
 
 def test_channel_axis(dataset_dir):

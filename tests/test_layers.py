@@ -284,9 +284,61 @@ def bernoulli_kl(target, means):
 
 
 def regularize(regularizer, activations):
-    """The penalty as it lands in the loss, after Keras divides by the batch."""
-    value = regularizer(keras.ops.convert_to_tensor(activations, "float32"))
-    return float(value) / len(activations)
+    """The penalty as it lands in the loss, whatever this Keras does with it.
+
+    Measured on a layer that uses the regularizer as its activity
+    regularizer, so that it holds on the Keras releases that divide activity
+    losses by the batch size and on those that do not.
+    """
+    layer = keras.layers.Identity(activity_regularizer=regularizer)
+    layer(keras.ops.convert_to_tensor(activations, "float32"))
+    (loss,) = layer.losses
+    return float(loss)
+
+
+def test_kl_penalty_against_a_hand_computation():
+    # Two units with mean activations 0.2 and 0.5 over a batch of 4, target 0.1:
+    # KL(0.1 || 0.2) = 0.1 ln(0.5) + 0.9 ln(0.9 / 0.8) = 0.0366900...
+    # KL(0.1 || 0.5) = 0.1 ln(0.2) + 0.9 ln(1.8)       = 0.3680642...
+    activations = np.array([[0.1, 0.5], [0.3, 0.5], [0.1, 0.5], [0.3, 0.5]])
+    by_hand = 0.5 * (
+        (0.1 * np.log(0.5) + 0.9 * np.log(0.9 / 0.8))
+        + (0.1 * np.log(0.2) + 0.9 * np.log(1.8))
+    )
+    regularizer = layers.KLSparsityRegularizer(weight=0.5, target=0.1)
+
+    np.testing.assert_allclose(by_hand, 0.2023771, rtol=1e-6)
+    np.testing.assert_allclose(regularize(regularizer, activations), by_hand, rtol=1e-5)
+    np.testing.assert_allclose(
+        float(regularizer.penalty(keras.ops.convert_to_tensor(activations))),
+        by_hand,
+        rtol=1e-5,
+    )
+
+
+@pytest.mark.parametrize("divides", [True, False])
+def test_kl_call_undoes_exactly_what_keras_does_to_activity_losses(
+    monkeypatch, divides
+):
+    # On Keras releases that divide activity losses by the batch size (3.14+)
+    # the regularizer returns batch_size * penalty; on older ones (3.10-3.13) the
+    # penalty itself. Both paths are checked here, on any installed Keras.
+    monkeypatch.setattr(layers, "keras_divides_activity_penalties", lambda: divides)
+    regularizer = layers.KLSparsityRegularizer(weight=1.0, target=0.1)
+    activations = keras.ops.convert_to_tensor(np.full((8, 3), 0.4, "float32"))
+
+    returned = float(regularizer(activations))
+
+    penalty = 3 * bernoulli_kl(0.1, 0.4)
+    np.testing.assert_allclose(returned, penalty * (8 if divides else 1), rtol=1e-5)
+
+
+def test_keras_divides_activity_penalties_matches_the_loss_a_layer_adds():
+    layer = keras.layers.Identity(activity_regularizer=lambda x: keras.ops.sum(x))
+    layer(np.ones((4, 1), "float32"))
+    (loss,) = layer.losses
+    expected = 1.0 if layers.keras_divides_activity_penalties() else 4.0
+    assert float(loss) == pytest.approx(expected)
 
 
 def activations_with_means(means, n=10):
@@ -363,20 +415,33 @@ def test_kl_defaults():
     assert (regularizer.weight, regularizer.target) == (0.05, 0.1)
 
 
-@pytest.mark.parametrize("weight", [-0.1, -1, float("nan"), float("-inf")])
+@pytest.mark.parametrize(
+    "weight", [-0.1, -1, float("nan"), float("-inf"), float("inf")]
+)
 def test_kl_rejects_a_negative_weight(weight):
-    with pytest.raises(ValueError, match=rf"weight must be >= 0; got {weight!r}"):
+    with pytest.raises(
+        ValueError, match=rf"weight must be a finite number >= 0; got {weight!r}"
+    ):
         layers.KLSparsityRegularizer(weight=weight)
 
 
 @pytest.mark.parametrize("target", [0, 0.0, 1, 1.0, -0.5, 1.5, float("nan")])
 def test_kl_rejects_a_target_outside_zero_one(target):
     with pytest.raises(
-        ValueError,
-        match=r"target must be a mean activation strictly between 0 and 1; "
-        rf"got {target!r}",
+        ValueError, match=rf"target must be a number in \(0, 1\); got {target!r}"
     ):
         layers.KLSparsityRegularizer(target=target)
+
+
+@pytest.mark.parametrize(
+    ("weight", "target"),
+    [(np.float32(0.5), np.float64(0.25)), (np.int64(2), np.float32(0.5))],
+)
+def test_kl_accepts_numpy_scalars_and_stores_python_floats(weight, target):
+    regularizer = layers.KLSparsityRegularizer(weight=weight, target=target)
+    config = regularizer.get_config()
+    assert config == {"weight": float(weight), "target": float(target)}
+    assert all(type(value) is float for value in config.values())
 
 
 @pytest.mark.parametrize(
@@ -415,8 +480,8 @@ def test_kl_as_activity_regularizer_adds_a_loss(rng):
     activations = as_numpy(model(x))
 
     (loss,) = model.losses
-    # Keras divides every activity regularizer by the batch size; the
-    # regularizer scales that back, so the loss added is weight * KL.
+    # Whether or not this Keras divides activity losses by the batch size,
+    # the loss added is weight * KL.
     expected = bernoulli_kl(0.1, activations.astype(np.float64).mean(axis=0)).sum()
     np.testing.assert_allclose(float(loss), expected, rtol=1e-5)
 
@@ -548,10 +613,30 @@ def test_minibatch_discrimination_round_trips_through_a_keras_file(rng, tmp_path
 
 
 @pytest.mark.parametrize("name", ["n_kernels", "kernel_dim"])
-@pytest.mark.parametrize("value", [0, -3, 2.5, True, "5", None])
-def test_minibatch_discrimination_rejects_bad_sizes(name, value):
-    with pytest.raises(ValueError, match=name):
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (0, ValueError),
+        (-3, ValueError),
+        (2.5, TypeError),
+        (True, TypeError),
+        ("5", TypeError),
+        (None, TypeError),
+    ],
+)
+def test_minibatch_discrimination_rejects_bad_sizes(name, value, error):
+    with pytest.raises(
+        error, match=rf"{name} must be a positive integer; got {value!r}"
+    ):
         layers.MinibatchDiscrimination(**{name: value})
+
+
+@pytest.mark.parametrize("value", [np.int64(3), np.int32(3), np.uint8(3)])
+def test_minibatch_discrimination_accepts_numpy_integers(value):
+    layer = layers.MinibatchDiscrimination(n_kernels=value, kernel_dim=value)
+    config = layer.get_config()
+    assert (config["n_kernels"], config["kernel_dim"]) == (3, 3)
+    assert type(config["n_kernels"]) is int
 
 
 @pytest.mark.parametrize("shape", [(4, 3, 5), (4, 8, 8, 1), (4,)])

@@ -1,5 +1,6 @@
 """The set-up commands ``python3 -m course_utils lab|test``."""
 
+import os
 import pathlib
 import subprocess
 import sys
@@ -86,10 +87,74 @@ def test_active_environment_is_used_as_it_is(recorded):
     assert bootstrap._environment_python() == pathlib.Path(sys.executable)
 
 
-@pytest.mark.parametrize("argv", [[], ["serve"], ["--help"]])
-def test_unknown_command_prints_usage_and_fails(argv, capsys):
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        ([], "no command given: choose lab or test"),
+        (["serve"], "unknown command 'serve': choose lab or test"),
+        (["--lab"], "unknown command '--lab': choose lab or test"),
+    ],
+)
+def test_unknown_command_prints_usage_and_the_wrong_word(argv, problem, capsys):
     assert bootstrap.main(argv) == 2
-    assert "usage: python3 -m course_utils {lab,test}" in capsys.readouterr().err
+    output = capsys.readouterr()
+    assert output.out == ""
+    assert output.err.startswith("usage: python3 -m course_utils {lab,test}")
+    assert output.err.rstrip().splitlines()[-1] == (
+        f"python3 -m course_utils: error: {problem}"
+    )
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h", "help"])
+def test_help_prints_the_usage_on_stdout_and_succeeds(flag, recorded, capsys):
+    assert bootstrap.main([flag]) == 0
+    output = capsys.readouterr()
+    assert output.out.startswith("usage: python3 -m course_utils {lab,test}")
+    assert "lab " in output.out and "test " in output.out
+    assert output.err == ""
+    assert recorded.commands == []  # nothing installed or run
+
+
+def run_command_line(*argv, **environment):
+    """``python -m course_utils ARGV`` in a subprocess, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "course_utils", *argv],
+        capture_output=True,
+        text=True,
+        cwd=bootstrap.REPO_ROOT,
+        env={**os.environ, **environment},
+        timeout=60,
+    )
+
+
+def test_help_from_the_command_line_exits_0_with_usage_on_stdout():
+    result = run_command_line("--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: python3 -m course_utils {lab,test}")
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("command", ["test", "lab"])
+def test_a_bad_course_fast_is_one_line_before_anything_runs(
+    command, recorded, monkeypatch, capsys
+):
+    monkeypatch.setenv("COURSE_FAST", "maybe")
+    assert bootstrap.main([command]) == 2
+    assert recorded.commands == []
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert error.startswith(
+        "python3 -m course_utils: error: environment variable COURSE_FAST='maybe'"
+    )
+    assert "Traceback" not in error
+
+
+def test_a_bad_course_fast_from_the_command_line_is_one_line():
+    result = run_command_line("test", COURSE_FAST="maybe")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1
+    assert "COURSE_FAST='maybe'" in result.stderr
 
 
 def test_fingerprint_ignores_tool_settings_but_not_dependencies(tmp_path, monkeypatch):

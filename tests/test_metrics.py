@@ -401,9 +401,9 @@ def test_pca_result_is_frozen_and_read_only():
         (np.eye(4), 0, ValueError, r"n_components must be between 1 and.*got 0"),
         (np.eye(4)[:3], 4, ValueError, r"n_components.*min\(3, 4\) = 3; got 4"),
         (np.eye(4), -1, ValueError, "n_components.*got -1"),
-        (np.eye(4), 2.0, TypeError, "n_components must be an int; got 2.0"),
-        (np.eye(4), True, TypeError, "n_components must be an int; got True"),
-        (np.eye(4), None, TypeError, "n_components must be an int; got None"),
+        (np.eye(4), 2.0, TypeError, "n_components must be an integer; got 2.0"),
+        (np.eye(4), True, TypeError, "n_components must be an integer; got True"),
+        (np.eye(4), None, TypeError, "n_components must be an integer; got None"),
     ],
 )
 def test_fit_pca_bad_input(data, n_components, error, match):
@@ -1333,6 +1333,15 @@ def test_format_score_table_text_and_markdown():
     ]
     with pytest.raises(TypeError, match="mapping"):
         metrics.format_score_table([1, 2])
+
+
+def test_format_score_table_numpy_scalars_like_python_numbers():
+    python = {"a": {"FID": 0.5, "classes covered": 10, "KID": float("nan")}}
+    numpy = {
+        "a": {"FID": np.float32(0.5), "classes covered": np.int64(10)}
+        | {"KID": np.float32("nan")}
+    }
+    assert metrics.format_score_table(numpy) == metrics.format_score_table(python)
 
 
 def test_reference_scores_rows_and_ordering(fashion, capsys):

@@ -644,27 +644,27 @@ BAD_ARGUMENTS = [
     (
         lambda: ae.build_dense_autoencoder(gaussian_noise=-0.1),
         ValueError,
-        r"gaussian_noise must be in \[0.0, 1.0\]; got -0\.1",
+        r"gaussian_noise must be a number in \[0, 1\]; got -0\.1",
     ),
     (
         lambda: ae.build_dense_autoencoder(gaussian_noise=float("nan")),
         ValueError,
-        r"gaussian_noise must be in \[0.0, 1.0\]; got nan",
+        r"gaussian_noise must be a number in \[0, 1\]; got nan",
     ),
     (
         lambda: ae.build_dense_autoencoder(input_dropout=1.0),
         ValueError,
-        r"input_dropout must be in \[0, 1\); got 1\.0",
+        r"input_dropout must be a number in \[0, 1\); got 1\.0",
     ),
     (
         lambda: ae.build_dense_autoencoder(input_dropout=1.5),
         ValueError,
-        r"input_dropout must be in \[0, 1\); got 1\.5",
+        r"input_dropout must be a number in \[0, 1\); got 1\.5",
     ),
     (
         lambda: ae.build_dense_autoencoder(input_dropout=-0.1),
         ValueError,
-        r"input_dropout must be in \[0, 1\); got -0\.1",
+        r"input_dropout must be a number in \[0, 1\); got -0\.1",
     ),
     # hidden_units
     (

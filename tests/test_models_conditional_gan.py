@@ -739,9 +739,13 @@ def test_acgan_rejects_bad_options_and_names_them(options, error, match):
         )
 
 
-@pytest.mark.parametrize("n_classes", [1, 2.5, True])
-def test_acgan_discriminator_builder_rejects_bad_n_classes(n_classes):
-    with pytest.raises(ValueError, match="n_classes must be an integer >= 2"):
+@pytest.mark.parametrize(
+    ("n_classes", "error"), [(1, ValueError), (2.5, TypeError), (True, TypeError)]
+)
+def test_acgan_discriminator_builder_rejects_bad_n_classes(n_classes, error):
+    with pytest.raises(
+        error, match=rf"n_classes must be an integer >= 2; got {n_classes!r}"
+    ):
         conditional_gan_module.build_acgan_discriminator(n_classes)
 
 

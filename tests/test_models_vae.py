@@ -232,9 +232,12 @@ def test_mismatched_encoder_and_decoder_are_rejected():
         vae_module.VAE("encoder", model.decoder)
 
 
-@pytest.mark.parametrize("n", [0, -3, 2.5, True])
-def test_sample_rejects_bad_n(n):
-    with pytest.raises(ValueError, match="n must be a positive integer"):
+@pytest.mark.parametrize(
+    ("n", "error"),
+    [(0, ValueError), (-3, ValueError), (2.5, TypeError), (True, TypeError)],
+)
+def test_sample_rejects_bad_n(n, error):
+    with pytest.raises(error, match=rf"n must be a positive integer; got {n!r}"):
         small_dense_vae().sample(n)
 
 

@@ -123,3 +123,29 @@ def test_wheel_ships_the_checkpoints(tmp_path):
     }
     for file_name in shipped:
         assert f"course_utils/pretrained/files/{file_name}" in names, file_name
+
+
+def test_ci_runs_the_unit_tests_on_the_lowest_tensorflow_and_keras_allowed():
+    """The CI stage reads its versions from pyproject.toml's lower bounds."""
+    ci_script = (ROOT / ".ci" / "run").read_text()
+    (line,) = [x for x in ci_script.splitlines() if x.startswith("oldest=$(")]
+    pins = subprocess.run(
+        ["bash", "-c", f'{line}\necho "$oldest"'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    lower_bounds = {
+        name: re.fullmatch(rf"{name}>=([0-9.]+)", dependency).group(1)
+        for dependency in _pyproject()["project"]["dependencies"]
+        for name in ("tensorflow", "keras")
+        if dependency.startswith(name + ">=")
+    }
+    assert sorted(pins) == sorted(
+        f"{name}=={version}.*" for name, version in lower_bounds.items()
+    )
+    assert set(lower_bounds) == {"tensorflow", "keras"}
+    stage = ci_script[ci_script.index(line) :]
+    assert "--ignore=tests/test_notebooks.py" in stage
+    assert ci_script.index(README_TEST_COMMAND) < ci_script.index(line)

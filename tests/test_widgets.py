@@ -203,7 +203,7 @@ def test_explorer_rejects_bad_arguments(latent_dim, kwargs, error, match):
         ("2", {}, TypeError, "latent_dim must be a positive integer"),
         (2, {"start": np.zeros((1, 2))}, ValueError, "start must be a code of shape"),
         (2, {"n_steps": 1}, ValueError, "n_steps must be an integer >= 2"),
-        (2, {"span": 0.0}, ValueError, "span must be > 0"),
+        (2, {"span": 0.0}, ValueError, "span must be a finite number > 0"),
         (2, {"value_range": "[0,255]"}, ValueError, "value_range must be one of"),
     ],
 )

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 
 from course_utils import layers as course_layers
-from course_utils.models._arguments import positive_int
+from course_utils._arguments import number, positive_int
 
 _DOWNSAMPLING = ("strided", "pooling")
 _UPSAMPLING = ("transpose", "upsample")
@@ -37,23 +37,6 @@ def _check_choice(name: str, value: str, choices: Sequence[str]) -> str:
             f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}"
         )
     return value
-
-
-def _check_number_in(name: str, value, low: float, high: float) -> float:
-    """Check ``low <= value <= high`` for a real number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-        raise TypeError(f"{name} must be a number in [{low}, {high}]; got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}]; got {value!r}")
-    return float(value)
-
-
-def _check_rate(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-        raise TypeError(f"{name} must be a number in [0, 1); got {value!r}")
-    if not 0 <= value < 1:
-        raise ValueError(f"{name} must be in [0, 1); got {value!r}")
-    return float(value)
 
 
 def _check_shape(input_shape) -> tuple[int, ...]:
@@ -193,8 +176,10 @@ def build_dense_autoencoder(
     input_shape = _check_shape(input_shape)
     latent_dim = positive_int("latent_dim", latent_dim)
     hidden_units = _check_units("hidden_units", hidden_units)
-    gaussian_noise = _check_number_in("gaussian_noise", gaussian_noise, 0.0, 1.0)
-    input_dropout = _check_rate("input_dropout", input_dropout)
+    gaussian_noise = number("gaussian_noise", gaussian_noise, low=0, high=1)
+    input_dropout = number(
+        "input_dropout", input_dropout, low=0, high=1, high_open=True
+    )
     latent_activation = activation if latent_activation is None else latent_activation
 
     encoder_layers: list = [keras.Input(input_shape)]

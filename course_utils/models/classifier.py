@@ -27,7 +27,7 @@ import keras
 import numpy as np
 
 from course_utils import data
-from course_utils.models._arguments import positive_int
+from course_utils._arguments import number, positive_int
 
 #: Name of the layer whose output is the embedding.
 EMBEDDING_LAYER = "embedding"
@@ -225,10 +225,7 @@ def build_classifier(
     filters = tuple(positive_int(f"filters[{i}]", f) for i, f in enumerate(filters))
     if len(filters) != 2:
         raise ValueError(f"filters must hold two values; got {filters!r}")
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float, np.floating)):
-        raise TypeError(f"dropout must be a number in [0, 1); got {dropout!r}")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be in [0, 1); got {dropout!r}")
+    dropout = number("dropout", dropout, low=0, high=1, high_open=True)
 
     channels = shape[2] if len(shape) == 3 else 1
     inputs = keras.Input(shape)

@@ -27,11 +27,10 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from course_utils.models._arguments import positive_int
+from course_utils._arguments import integer, number, positive_int
 from course_utils.models.gan import (
     GAN,
     _bce_with_logits,
-    _check_fraction,
     _image_shape,
 )
 
@@ -299,7 +298,9 @@ def acgan_discriminator_loss(
         >>> round(float(loss), 4)  # log 2 + log 10
         2.9957
     """
-    label_smoothing = _check_fraction("label_smoothing", label_smoothing)
+    label_smoothing = number(
+        "label_smoothing", label_smoothing, low=0, high=1, high_open=True
+    )
     real_target = 1.0 - label_smoothing
     real_loss = ops.mean(
         _bce_with_logits(ops.full_like(real_logits, real_target), real_logits)
@@ -437,12 +438,7 @@ class AuxiliaryClassifierGAN(_LabelledGeneration, GAN):
         generator_loss_fn=None,
         **gan_options,
     ):
-        if (
-            isinstance(n_classes, bool)
-            or not isinstance(n_classes, (int, np.integer))
-            or n_classes < 2
-        ):
-            raise ValueError(f"n_classes must be an integer >= 2; got {n_classes!r}")
+        n_classes = integer("n_classes", n_classes, minimum=2)
         for option, reason in _ACGAN_UNSUPPORTED.items():
             if gan_options.get(option):
                 raise ValueError(
@@ -908,12 +904,7 @@ def build_acgan_discriminator(
         >>> build_acgan_discriminator(10).output_shape
         [(None, 1), (None, 10)]
     """
-    if (
-        isinstance(n_classes, bool)
-        or not isinstance(n_classes, (int, np.integer))
-        or n_classes < 2
-    ):
-        raise ValueError(f"n_classes must be an integer >= 2; got {n_classes!r}")
+    n_classes = integer("n_classes", n_classes, minimum=2)
     image_shape = _image_shape(image_shape)
     channels = image_shape[2] if len(image_shape) == 3 else 1
     images = keras.Input(image_shape, name="images")

@@ -33,25 +33,10 @@ import tensorflow as tf
 from keras import ops
 
 from course_utils import layers as course_layers
-from course_utils.models._arguments import positive_int
+from course_utils._arguments import integer, number, optional_seed, positive_int
 
 GENERATOR_LOSSES = ("non_saturating", "saturating")
 UPSAMPLING = ("transpose", "upsample")
-
-
-def _check_non_negative_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{name} must be an integer >= 0; got {value!r}")
-    return int(value)
-
-
-def _check_fraction(name: str, value, *, upper_inclusive: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    ok = ok and value >= 0 and (value <= 1 if upper_inclusive else value < 1)
-    if not ok:
-        bracket = "]" if upper_inclusive else ")"
-        raise ValueError(f"{name} must be a number in [0, 1{bracket}; got {value!r}")
-    return float(value)
 
 
 def _bce_with_logits(labels, logits):
@@ -205,30 +190,21 @@ class GAN(TwoPlayerModel):
         self.discriminator = discriminator
         self.generator_loss = generator_loss
         self.d_steps = positive_int("d_steps", d_steps)
-        self.label_smoothing = _check_fraction("label_smoothing", label_smoothing)
-        if (
-            isinstance(instance_noise, bool)
-            or not isinstance(instance_noise, (int, float))
-            or not np.isfinite(instance_noise)
-            or instance_noise < 0
-        ):
-            raise ValueError(
-                f"instance_noise must be a finite number >= 0; got {instance_noise!r}"
-            )
-        self.instance_noise = float(instance_noise)
-        self.replay_size = _check_non_negative_int("replay_size", replay_size)
-        self.replay_fraction = _check_fraction(
-            "replay_fraction", replay_fraction, upper_inclusive=True
+        self.label_smoothing = number(
+            "label_smoothing", label_smoothing, low=0, high=1, high_open=True
         )
+        self.instance_noise = number("instance_noise", instance_noise, low=0)
+        self.replay_size = integer("replay_size", replay_size, minimum=0)
+        self.replay_fraction = number("replay_fraction", replay_fraction, low=0, high=1)
         if not isinstance(feature_matching, bool):
             raise TypeError(
                 f"feature_matching must be True or False; got {feature_matching!r}"
             )
         self.feature_matching = feature_matching
-        self.unroll_steps = _check_non_negative_int("unroll_steps", unroll_steps)
-        self.seed = seed
+        self.unroll_steps = integer("unroll_steps", unroll_steps, minimum=0)
+        self.seed = optional_seed(seed)
         self.latent_dim = self._check_parts()
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.feature_extractor = (
             self._make_feature_extractor() if feature_matching else None
         )
@@ -705,7 +681,7 @@ def build_dcgan_discriminator(
     filters = tuple(positive_int(f"filters[{i}]", f) for i, f in enumerate(filters))
     if len(filters) != 2:
         raise ValueError(f"filters must hold two stages; got {filters!r}")
-    dropout = _check_fraction("dropout", dropout)
+    dropout = number("dropout", dropout, low=0, high=1, high_open=True)
     channels = image_shape[2] if len(image_shape) == 3 else 1
     model_layers: list = [
         keras.Input(image_shape),
@@ -779,7 +755,7 @@ class FixedNoiseSamples(keras.callbacks.Callback):
         super().__init__()
         self.n_images = positive_int("n_images", n_images)
         self.every = positive_int("every", every)
-        self.seed = seed
+        self.seed = optional_seed(seed)
         self.frames: list[np.ndarray] = []
         self.epochs: list[int] = []
 

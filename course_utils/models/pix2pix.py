@@ -31,8 +31,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from course_utils._arguments import number, positive_int
 from course_utils.models import gan
-from course_utils.models._arguments import positive_int
 
 __all__ = [
     "Pix2Pix",
@@ -83,16 +83,6 @@ def _check_filters(filters) -> tuple[int, ...]:
     if not filters:
         raise ValueError("filters must name at least one block; got ()")
     return tuple(positive_int(f"filters[{i}]", f) for i, f in enumerate(filters))
-
-
-def _check_l1_weight(value) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        raise TypeError(f"l1_weight must be a number; got {value!r}")
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(f"l1_weight must be a finite number >= 0; got {value!r}")
-    return float(value)
 
 
 def _size(shape) -> str:
@@ -177,12 +167,7 @@ def build_unet_generator(
     """
     filters = _check_filters(filters)
     image_shape = _check_image_shape(image_shape, len(filters))
-    if (
-        isinstance(dropout, bool)
-        or not isinstance(dropout, (int, float, np.integer, np.floating))
-        or not 0 <= dropout < 1
-    ):
-        raise ValueError(f"dropout must be a number in [0, 1); got {dropout!r}")
+    dropout = number("dropout", dropout, low=0, high=1, high_open=True)
     channels = image_shape[2] if len(image_shape) == 3 else 1
     conditions = keras.Input(image_shape, name="condition")
     maps = conditions
@@ -345,7 +330,7 @@ class Pix2Pix(gan.TwoPlayerModel):
                 )
         self.generator = generator
         self.discriminator = discriminator
-        self.l1_weight = _check_l1_weight(l1_weight)
+        self.l1_weight = number("l1_weight", l1_weight, low=0)
         self.image_shape = self._check_parts()
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")

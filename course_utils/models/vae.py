@@ -25,7 +25,7 @@ import tensorflow as tf
 from keras import ops
 
 from course_utils import layers as course_layers
-from course_utils.models._arguments import positive_int
+from course_utils._arguments import integer, number, optional_seed, positive_int
 
 _RECONSTRUCTIONS = ("bernoulli", "gaussian")
 
@@ -142,22 +142,18 @@ class VAE(keras.Model):
         kwargs.setdefault("name", "vae")
         super().__init__(**kwargs)
         self.latent_dim = _check_encoder_decoder(encoder, decoder)
-        if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0):
-            raise ValueError(f"beta must be a finite number >= 0; got {beta!r}")
         if reconstruction not in _RECONSTRUCTIONS:
             raise ValueError(
                 "reconstruction must be one of "
                 f"{', '.join(map(repr, _RECONSTRUCTIONS))}; got {reconstruction!r}"
             )
-        if not (isinstance(output_std, (int, float)) and output_std > 0):
-            raise ValueError(f"output_std must be a number > 0; got {output_std!r}")
         self.encoder = encoder
         self.decoder = decoder
-        self.beta = float(beta)
+        self.beta = number("beta", beta, low=0)
         self.reconstruction = reconstruction
-        self.output_std = float(output_std)
-        self.seed = seed
-        self.sampling = course_layers.Sampling(seed=seed, name="sampling")
+        self.output_std = number("output_std", output_std, low=0, low_open=True)
+        self.seed = optional_seed(seed)
+        self.sampling = course_layers.Sampling(seed=self.seed, name="sampling")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
@@ -248,8 +244,7 @@ class VAE(keras.Model):
             >>> vae.sample(16, seed=0).shape  # doctest: +SKIP
             (16, 28, 28)
         """
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer; got {n!r}")
+        n = positive_int("n", n)
         codes = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
         return self.decode(codes)
 
@@ -499,7 +494,8 @@ def traversal_codes(
         dimension by dimension, and the ``n_steps`` offsets used.
 
     Raises:
-        ValueError: If ``n_steps`` < 2, ``span`` <= 0 or ``start`` is not 1-D.
+        ValueError: If ``n_steps`` < 2, ``span`` is not a finite number > 0
+            or ``start`` is not 1-D.
 
     Example:
         >>> codes, offsets = traversal_codes(np.zeros(2), n_steps=3, span=1.0)
@@ -509,12 +505,8 @@ def traversal_codes(
     start = np.asarray(start, dtype=np.float32)
     if start.ndim != 1 or start.size == 0:
         raise ValueError(f"start must be a 1-D code; got shape {start.shape}")
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)):
-        raise TypeError(f"n_steps must be an integer >= 2; got {n_steps!r}")
-    if n_steps < 2:
-        raise ValueError(f"n_steps must be an integer >= 2; got {n_steps}")
-    if not span > 0:
-        raise ValueError(f"span must be > 0; got {span!r}")
+    n_steps = integer("n_steps", n_steps, minimum=2)
+    span = number("span", span, low=0, low_open=True)
     offsets = np.linspace(-span, span, n_steps).astype(np.float32)
     latent_dim = start.size
     codes = np.repeat(start[np.newaxis], latent_dim * n_steps, axis=0)
@@ -537,14 +529,16 @@ def grid_codes(n: int = 15, span: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
         :func:`course_utils.plotting.plot_latent_manifold`, and the ``n``
         grid values.
 
+    Raises:
+        ValueError: If ``n`` < 2 or ``span`` is not a finite number > 0.
+
     Example:
         >>> codes, values = grid_codes(2, span=1.0)
         >>> codes.tolist()
         [[-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0], [1.0, 1.0]]
     """
-    n = positive_int("n", n)
-    if n < 2 or not span > 0:
-        raise ValueError(f"n must be >= 2 and span > 0; got n={n}, span={span!r}")
+    n = integer("n", n, minimum=2)
+    span = number("span", span, low=0, low_open=True)
     values = np.linspace(-span, span, n).astype(np.float32)
     z1, z2 = np.meshgrid(values, values)
     return np.stack([z1.ravel(), z2.ravel()], axis=1), values
@@ -574,8 +568,6 @@ def interpolate_codes(start, end, n_steps: int = 8) -> tuple[np.ndarray, np.ndar
             f"start and end must be 1-D codes of the same shape; got {start.shape} "
             f"and {end.shape}"
         )
-    n_steps = positive_int("n_steps", n_steps)
-    if n_steps < 2:
-        raise ValueError(f"n_steps must be >= 2; got {n_steps}")
+    n_steps = integer("n_steps", n_steps, minimum=2)
     alphas = np.linspace(0.0, 1.0, n_steps).astype(np.float32)
     return (1 - alphas)[:, None] * start + alphas[:, None] * end, alphas

@@ -19,6 +19,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from course_utils import config
 from course_utils.pretrained.recipes import Recipe
 
 #: Environment variable of the folder for training state (as the cache).
@@ -37,7 +38,7 @@ def state_dir(name: str, cache_dir: str | os.PathLike | None = None) -> pathlib.
         PosixPath('/tmp/cache/pretrained-state/dcgan')
     """
     if cache_dir is None:
-        cache_dir = os.environ.get(CACHE_DIR_VARIABLE) or DEFAULT_CACHE_DIR
+        cache_dir = config.environment_folder(CACHE_DIR_VARIABLE) or DEFAULT_CACHE_DIR
     return pathlib.Path(cache_dir).expanduser() / "pretrained-state" / name
 
 
@@ -160,7 +161,8 @@ def train(
         >>> model, seconds, _ = train(recipes.recipe("dense_ae"))  # doctest: +SKIP
     """
     folder = state_dir(recipe.name, cache_dir)
-    if resume and not (folder / "training_metadata.json").is_file():
+    backup = folder / "backup"  # BackupAndRestore deletes it when fit ends
+    if resume and not (backup / "training_metadata.json").is_file():
         raise FileNotFoundError(
             f"there is no interrupted run of {recipe.name!r} to resume in {folder}; "
             f"start one with: python -m course_utils.pretrained train {recipe.name}"
@@ -172,7 +174,7 @@ def train(
     model = build_and_compile(recipe, len(x))
     folder.mkdir(parents=True, exist_ok=True)
     timer = EpochTimer(folder / "epoch_seconds.json")
-    callbacks = [keras.callbacks.BackupAndRestore(str(folder)), timer]
+    callbacks = [keras.callbacks.BackupAndRestore(str(backup)), timer]
     if progress:
         from tqdm.keras import TqdmCallback
 
@@ -235,7 +237,8 @@ def make_checkpoint(
 ) -> dict[str, Any]:
     """Train checkpoint ``name`` from its recipe, score it and install it.
 
-    The trained model is first saved in the state folder (``final.keras``),
+    The trained model is first saved in the state folder (``final.keras``,
+    next to the epoch times),
     then scored on the test set, then written next to the manifest under a
     temporary name and renamed, and only then is the manifest entry replaced:
     a failed or interrupted run leaves the old checkpoint and entry as they
@@ -254,21 +257,19 @@ def make_checkpoint(
     recipe = recipes.recipe(name)
     folder = state_dir(name, cache_dir)
     finished = folder / "final.keras"
-    run_file = folder / "run.json"
-    if resume and finished.is_file() and run_file.is_file():
+    seconds_file = folder / "epoch_seconds.json"
+    if resume and finished.is_file() and seconds_file.is_file():
         model = pretrained.keras_load(finished)
-        run = json.loads(run_file.read_text())
+        epoch_seconds = json.loads(seconds_file.read_text())
     else:
         trained, epoch_seconds, _ = train(
             recipe, resume=resume, cache_dir=cache_dir, progress=progress
         )
         model = _clean_copy(recipe, trained)
-        folder.mkdir(parents=True, exist_ok=True)
         model.save(finished)
-        run = describe_run(epoch_seconds)
-        if resume:
-            run["resumed"] = True
-        run_file.write_text(json.dumps(run, indent=2))
+    run = describe_run(epoch_seconds)
+    if resume:
+        run["resumed"] = True
     measured = scores.measure(recipe.kind, model, recipe.value_range)
     target_dir = pathlib.Path(files_dir or pretrained.FILES_DIR)
     target_dir.mkdir(parents=True, exist_ok=True)
