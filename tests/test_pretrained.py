@@ -6,6 +6,7 @@ the shipped checkpoints.
 
 import dataclasses
 import json
+import zipfile
 
 import keras
 import numpy as np
@@ -55,6 +56,8 @@ def install(files_dir, name, model, **extra):
             "size_bytes": path.stat().st_size,
             "sha256": pretrained.sha256_of(path),
             "scores": {"recon. MSE": 0.01},
+            "recipe": {"epochs": 3, "batch_size": 64},
+            "train_seconds": 90.0,
             **extra,
         },
         files_dir,
@@ -441,6 +444,11 @@ def test_cli_list(files_dir, monkeypatch, capsys):
     assert [line.split()[0] for line in lines] == ["tiny", "other"]
     assert "tiny.ipynb" in lines[0]
     assert "recon. MSE 0.0100" in lines[0]
+    assert "3 x 64" in lines[0] and "2 min" in lines[0]
+    assert cli.main(["list", "--markdown"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].startswith("| checkpoint | notebook |")
+    assert table[2].startswith("| `tiny` | ti | 3 x 64 | 2 min |")
 
 
 def test_cli_verify(tmp_path, monkeypatch, capsys):
@@ -611,11 +619,11 @@ def test_interruption_leaves_the_old_checkpoint(
     assert snapshot(files) == before
     state = training.state_dir("dense_ae", tmp_path / "cache")
     if where == "training":
-        assert (state / "training_metadata.json").is_file()
+        assert (state / "backup" / "training_metadata.json").is_file()
         assert not (state / "final.keras").exists()
     else:
         assert (state / "final.keras").is_file()
-        assert (state / "run.json").is_file()
+        assert (state / "epoch_seconds.json").is_file()
 
 
 @needs_data
@@ -627,7 +635,7 @@ def test_resume_continues_an_interrupted_run(tiny_recipe, tmp_path, monkeypatch)
             make(tmp_path)
     assert epochs_seen == [0, 1]
     state = training.state_dir("dense_ae", tmp_path / "cache")
-    metadata = json.loads((state / "training_metadata.json").read_text())
+    metadata = json.loads((state / "backup" / "training_metadata.json").read_text())
     assert metadata["epoch"] == 2
 
     original = training.EpochTimer.on_epoch_end
@@ -700,3 +708,29 @@ def test_make_checkpoint_uses_the_cache_variable(tiny_recipe, tmp_path, monkeypa
     monkeypatch.setattr(training, "train", spy)
     training.make_checkpoint("dense_ae", files_dir=tmp_path / "files", progress=False)
     assert seen == [tmp_path / "env-cache" / "pretrained-state" / "dense_ae"]
+
+
+def test_portable_copy_drops_only_newer_defaults(tmp_path):
+    from course_utils.pretrained import portable
+
+    config = {
+        "units": 8,
+        "quantization_config": None,
+        "layers": [{"renorm": False, "momentum": 0.9}, {"renorm": True}],
+        "kernel_initializer": {"input_axes": None, "seed": 3},
+    }
+    assert portable.without_newer_defaults(config) == {
+        "units": 8,
+        "layers": [{"momentum": 0.9}, {"renorm": True}],
+        "kernel_initializer": {"seed": 3},
+    }
+    path = tmp_path / "tiny.keras"
+    tiny_model(0).save(path)
+    (tmp_path / "copy").mkdir()
+    copy = portable.portable_copy(path, tmp_path / "copy")
+    with zipfile.ZipFile(path) as original, zipfile.ZipFile(copy) as portable_file:
+        assert original.namelist() == portable_file.namelist()
+        for name in original.namelist():
+            if name != "config.json":
+                assert original.read(name) == portable_file.read(name)
+        assert "quantization_config" not in portable_file.read("config.json").decode()

@@ -216,14 +216,23 @@ def load(name: str, files_dir: str | os.PathLike | None = None):
 def keras_load(path: str | os.PathLike):
     """Load a ``.keras`` file of the course, uncompiled, with ``safe_mode=True``.
 
+    The file is read through a portable copy
+    (:func:`course_utils.pretrained.portable.portable_copy`), so that a file
+    saved with a newer Keras loads on every Keras the course allows.
+
     Example:
         >>> model = keras_load(checkpoint_path("dcgan"))  # doctest: +SKIP
     """
+    import tempfile
+
     import keras
 
     import course_utils.models  # noqa: F401 - registers the course's classes
+    from course_utils.pretrained.portable import portable_copy
 
-    return keras.saving.load_model(path, compile=False, safe_mode=True)
+    with tempfile.TemporaryDirectory() as folder:
+        copy = portable_copy(path, folder)
+        return keras.saving.load_model(copy, compile=False, safe_mode=True)
 
 
 def measure(name: str, model=None, files_dir: str | os.PathLike | None = None):
