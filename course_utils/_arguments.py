@@ -209,3 +209,126 @@ def optional_seed(value: Any, name: str = "seed") -> int | None:
     if value is None:
         return None
     return integer(name, value, minimum=0, maximum=MAX_SEED)
+
+
+def finite_array(array: np.ndarray, name: str) -> None:
+    """Raise a ValueError naming ``name`` if a float ``array`` holds NaN or infinity.
+
+    Args:
+        array: A NumPy array (integer arrays are always finite).
+        name: The argument's name, for the message.
+
+    Raises:
+        ValueError: If a value is NaN or infinite; the message counts them.
+
+    Example:
+        >>> finite_array(np.zeros(3), "codes")  # no error
+    """
+    if array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
+        count = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise ValueError(
+            f"{name} must contain only finite values; got {count} NaN or infinite "
+            f"value(s) in an array of shape {array.shape}."
+        )
+
+
+def class_labels(
+    name: str, labels: Any, n_classes: int, *, n: int | None = None
+) -> np.ndarray:
+    """Return class labels as a 1-D int32 array in ``[0, n_classes)``.
+
+    Args:
+        name: The argument's name, for the message.
+        labels: One integer label per example.
+        n_classes: The number of classes; labels run from 0 to n_classes - 1.
+        n: The number of labels expected (one per image), or None.
+
+    Returns:
+        The labels as a new int32 array.
+
+    Raises:
+        TypeError: If the labels are not integers (floats, strings, bools).
+        ValueError: If they are not 1-D (a one-hot array says how to convert),
+            empty, of the wrong length or outside ``[0, n_classes)``.
+
+    Example:
+        >>> class_labels("labels", [0, 9, 3], 10).tolist()
+        [0, 9, 3]
+    """
+    array = np.asarray(labels)
+    if array.ndim == 2 and array.shape[1] == n_classes:
+        raise ValueError(
+            f"{name} must be a 1-D array of class indices; got a 2-D array of "
+            f"shape {array.shape}, which looks one-hot: convert it with "
+            f"{name}.argmax(axis=1)"
+        )
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(
+            f"{name} must be a non-empty 1-D array of class indices (one per "
+            f"image); got shape {array.shape}"
+        )
+    if array.dtype.kind not in "iu":
+        raise TypeError(
+            f"{name} must hold integers from 0 to {n_classes - 1}; got dtype "
+            f"{array.dtype}"
+        )
+    if n is not None and len(array) != n:
+        raise ValueError(
+            f"{name} must hold one label per image ({n}); got {len(array)} labels"
+        )
+    low, high = int(array.min()), int(array.max())
+    if low < 0 or high >= n_classes:
+        raise ValueError(
+            f"{name} must be integers from 0 to {n_classes - 1} (n_classes="
+            f"{n_classes}); got values from {low} to {high}"
+        )
+    return array.astype(np.int32)
+
+
+def numpy_rng(seed: Any, name: str = "seed") -> np.random.Generator:
+    """A NumPy generator from ``seed``, or from NumPy's global state for None.
+
+    With ``seed=None`` the generator is seeded from ``np.random`` (which
+    ``cu.setup(seed)`` and ``reset_seed`` seed), so that sampling functions
+    repeat after ``cu.setup(0)`` and still differ from call to call.
+
+    Raises:
+        TypeError: If ``seed`` is neither None nor an integer.
+        ValueError: If it is outside ``[0, 2**32 - 1]``.
+
+    Example:
+        >>> int(numpy_rng(0).integers(10)) == int(numpy_rng(0).integers(10))
+        True
+    """
+    seed = optional_seed(seed, name)
+    if seed is None:
+        seed = int(np.random.randint(0, MAX_SEED, dtype=np.int64))
+    return np.random.default_rng(seed)
+
+
+def same_shape(name_a: str, a: Any, name_b: str, b: Any) -> None:
+    """Raise naming both arguments if two arrays or tensors differ in shape.
+
+    Only static shapes are compared (``None`` dimensions of a traced tensor
+    match anything), so inside a compiled function the check runs once, when
+    it is traced, and costs nothing per step.
+
+    Raises:
+        ValueError: If the ranks differ or a known dimension differs; this
+            stops NumPy / TensorFlow from broadcasting them silently.
+
+    Example:
+        >>> same_shape("images", np.zeros((2, 3)), "probabilities", np.ones((2, 3)))
+    """
+    shape_a, shape_b = (
+        tuple(x.shape) if hasattr(x, "shape") else np.shape(x) for x in (a, b)
+    )
+    mismatch = len(shape_a) != len(shape_b) or any(
+        x is not None and y is not None and x != y
+        for x, y in zip(shape_a, shape_b, strict=True)
+    )
+    if mismatch:
+        raise ValueError(
+            f"{name_a} and {name_b} must have the same shape; got {shape_a} and "
+            f"{shape_b}"
+        )

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from course_utils._arguments import integer, number
+from course_utils._arguments import class_labels, integer, number
 
 __all__ = ["CheckResult", "ExerciseCheckError", "check_acgan", "check_conv_vae"]
 
@@ -734,39 +734,20 @@ def _check_labelled_images(images, labels, n_classes: int):
         raise ValueError(
             f"images and labels go together: pass both or neither; got {missing}=None"
         )
-    try:
-        array = np.asarray(images, dtype=np.float32)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            "images must be an array of shape (N, 28, 28) with values in [-1, 1]; "
-            f"got {type(images).__name__} ({error})"
-        ) from error
-    if array.ndim != 3 or array.shape[1:] != IMAGE_SHAPE or len(array) < 2:
-        raise ValueError(
-            "images must be an array of shape (N, 28, 28) with N >= 2; "
-            f"got shape {array.shape}"
-        )
-    if not np.all(np.isfinite(array)) or array.min() < -1 or array.max() > 1:
-        raise ValueError(
-            "images must hold finite values in [-1, 1] (pixels / 127.5 - 1, the "
-            "range of the generator's tanh)"
-        )
-    label_array = np.asarray(labels)
-    if label_array.shape != (len(array),):
-        raise ValueError(
-            f"labels must be a 1-D array with one label per image, shape "
-            f"({len(array)},); got shape {label_array.shape}"
-        )
-    if not np.issubdtype(label_array.dtype, np.integer):
-        raise TypeError(
-            f"labels must be integers (class indices); got dtype {label_array.dtype}"
-        )
-    if label_array.min() < 0 or label_array.max() >= n_classes:
-        raise ValueError(
-            f"labels must be in [0, {n_classes - 1}] since n_classes={n_classes}; "
-            f"got values {label_array.min()}..{label_array.max()}"
-        )
-    return array[:_MAX_CHECK_IMAGES], label_array[:_MAX_CHECK_IMAGES].astype(np.int32)
+    from course_utils import data
+
+    array = data.check_images(
+        images,
+        IMAGE_SHAPE,
+        "[-1,1]",
+        "images",
+        fix="use pixels / 127.5 - 1, the range of the generator's tanh "
+        "(cu.data.scale_images(images, '[-1,1]'))",
+    ).astype(np.float32)
+    if len(array) < 2:
+        raise ValueError(f"images must hold at least 2 images; got shape {array.shape}")
+    label_array = class_labels("labels", labels, n_classes, n=len(array))
+    return array[:_MAX_CHECK_IMAGES], label_array[:_MAX_CHECK_IMAGES]
 
 
 def check_acgan(

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from course_utils import config
-from course_utils._arguments import integer, is_number, number
+from course_utils._arguments import finite_array, integer, is_number, number, numpy_rng
 
 #: The ten Fashion-MNIST classes, indexed by label.
 CLASS_NAMES = (
@@ -359,6 +359,150 @@ def scale_images(images: np.ndarray, value_range: str = "[0,1]") -> np.ndarray:
     return unit * np.float32(2.0) - np.float32(1.0)
 
 
+_ACTIVATION_RANGES = {"sigmoid": "[0,1]", "tanh": "[-1,1]"}
+_RANGE_BOUNDS = {"[0,1]": (0.0, 1.0), "[-1,1]": (-1.0, 1.0)}
+
+
+def output_value_range(model) -> str | None:
+    """The value range of a Keras model's outputs, read from its last activation.
+
+    Layers without an activation (Reshape, Flatten...) are skipped; nested
+    models are searched from their end.
+
+    Args:
+        model: A Keras model (e.g. a generator or a VAE's decoder).
+
+    Returns:
+        ``"[0,1]"`` for a sigmoid, ``"[-1,1]"`` for a tanh, None when the last
+        activation is anything else (the range cannot be known).
+
+    Example:
+        >>> import keras
+        >>> inputs = keras.Input((2,))
+        >>> output_value_range(keras.Model(inputs, keras.layers.Dense(
+        ...     4, activation="tanh")(inputs)))
+        '[-1,1]'
+    """
+    for layer in reversed(getattr(model, "layers", [])):
+        if hasattr(layer, "layers"):  # a nested model
+            return output_value_range(layer)
+        activation = getattr(layer, "activation", None)
+        if activation is not None:
+            return _ACTIVATION_RANGES.get(getattr(activation, "__name__", None))
+    return None
+
+
+def check_images(
+    images,
+    image_shape: Sequence[int],
+    value_range: str | None = None,
+    name: str = "images",
+    fix: str | None = None,
+) -> np.ndarray:
+    """Check images before a model uses them: dtype, shape, finiteness, range.
+
+    Args:
+        images: An array (N, *image_shape) of numbers.
+        image_shape: The shape of one image the model takes.
+        value_range: ``"[0,1]"`` or ``"[-1,1]"``, the range the model was
+            built for (see :func:`output_value_range`), or None to skip the
+            range check.
+        name: The argument's name, for the message.
+        fix: What the message tells to do about values out of range (None:
+            how to scale 0-255 images or convert between the two ranges).
+
+    Returns:
+        ``images`` as a NumPy array (not copied when it already is one).
+
+    Raises:
+        TypeError: If the values are not numbers (bools, strings, objects).
+        ValueError: If the shape is wrong, a value is NaN or infinite, or the
+            values lie outside ``value_range``; the message gives the values
+            found and how to scale them.
+
+    Example:
+        >>> check_images(np.zeros((2, 28, 28), np.float32), (28, 28), "[0,1]").shape
+        (2, 28, 28)
+    """
+    array = np.asarray(images)
+    if array.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be an array of numbers; got dtype {array.dtype}")
+    image_shape = tuple(image_shape)
+    if array.ndim != len(image_shape) + 1 or array.shape[1:] != image_shape:
+        raise ValueError(
+            f"{name} must have shape (N, {', '.join(map(str, image_shape))}) for "
+            f"this model; got shape {array.shape}"
+        )
+    if array.size == 0:
+        raise ValueError(
+            f"{name} must hold at least one entry; got shape {array.shape}"
+        )
+    finite_array(array, name)
+    if value_range is None:
+        return array
+    if value_range not in _RANGE_BOUNDS:
+        raise ValueError(
+            f"value_range must be '[0,1]', '[-1,1]' or None; got {value_range!r}"
+        )
+    low, high = _RANGE_BOUNDS[value_range]
+    found_low, found_high = float(array.min()), float(array.max())
+    tolerance = 1e-3
+    if found_low < low - tolerance or found_high > high + tolerance:
+        if fix is not None:
+            pass
+        elif found_high > 2.0:
+            fix = (
+                f"scale them with cu.data.scale_images(images, {value_range!r}) "
+                f"or load with value_range={value_range!r}"
+            )
+        elif value_range == "[0,1]":
+            fix = "map [-1, 1] images to [0, 1] with (images + 1) / 2"
+        else:
+            fix = "map [0, 1] images to [-1, 1] with images * 2 - 1"
+        raise ValueError(
+            f"{name} must have values in {value_range}; got values from "
+            f"{found_low:.4g} to {found_high:.4g}: {fix}"
+        )
+    return array
+
+
+def first_fit_batch(x, y=None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """What ``fit(x, y)`` will train on, for a check before training starts.
+
+    NumPy arrays are returned whole; of a ``tf.data.Dataset`` only the first
+    batch is read (``(images, labels)`` or ``images`` elements). Anything else
+    (a Python generator, a ``PyDataset``) gives ``(None, None)``: it cannot be
+    peeked at without consuming it.
+
+    Args:
+        x: The ``x`` passed to ``fit``.
+        y: The ``y`` passed to ``fit``.
+
+    Returns:
+        ``(images, labels)``, either None when unknown.
+
+    Example:
+        >>> images, labels = first_fit_batch(np.zeros((4, 2)), np.arange(4))
+        >>> images.shape, labels.tolist()
+        ((4, 2), [0, 1, 2, 3])
+    """
+    if x is None or isinstance(x, (np.ndarray, list)) or hasattr(x, "__array__"):
+        return x, y
+    import tensorflow as tf
+
+    if not isinstance(x, tf.data.Dataset):
+        return None, None
+    element = next(iter(x.take(1)), None)
+    if element is None:
+        return None, None
+    if isinstance(element, (tuple, list)):
+        labels = element[1] if len(element) > 1 else None
+        element = element[0]
+    else:
+        labels = None
+    return np.asarray(element), None if labels is None else np.asarray(labels)
+
+
 @dataclasses.dataclass(frozen=True)
 class FashionMNIST:
     """Fashion-MNIST split into training, validation and test sets.
@@ -489,7 +633,8 @@ def add_gaussian_noise(
     Args:
         images: A float array of images.
         stddev: Standard deviation of the noise (>= 0), in pixel units.
-        seed: Seed of the noise, for repeatable corruption.
+        seed: Seed of the noise, for repeatable corruption (0 to 2**32 - 1);
+            None draws it from NumPy's global state (``cu.setup(seed)``).
         clip_range: ``(low, high)`` to clip the noisy images to, e.g.
             ``(0.0, 1.0)``; None (default) returns them unclipped.
 
@@ -524,7 +669,7 @@ def add_gaussian_noise(
             f"clip_range must be None or a pair (low, high) of numbers with "
             f"low < high; got {clip_range!r}"
         )
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     noisy = images + rng.normal(0.0, stddev, size=images.shape)
     if clip_range is not None:
         noisy = np.clip(noisy, clip_range[0], clip_range[1])
@@ -717,7 +862,7 @@ def make_gaussian_ring(
     n_modes = integer("n_modes", n_modes, minimum=2, maximum=10_000)
     radius = number("radius", radius, low=0, low_open=True)
     stddev = number("stddev", stddev, low=0, low_open=True)
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     modes = rng.integers(0, n_modes, n_samples)
     centres = ring_centres(n_modes, radius)
     points = centres[modes] + rng.normal(0.0, stddev, (n_samples, 2))

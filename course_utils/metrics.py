@@ -30,7 +30,14 @@ from typing import Any
 
 import numpy as np
 
-from course_utils._arguments import integer, is_integer, is_number, number
+from course_utils._arguments import (
+    finite_array,
+    integer,
+    is_integer,
+    is_number,
+    number,
+    numpy_rng,
+)
 
 __all__ = [
     "PCAResult",
@@ -69,16 +76,6 @@ def _as_numeric_array(value: Any, name: str, *, allow_bool: bool = False) -> np.
     return array
 
 
-def _check_finite(array: np.ndarray, name: str) -> None:
-    """Raise a ValueError naming ``name`` if ``array`` holds NaN or infinity."""
-    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
-        count = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
-        raise ValueError(
-            f"{name} must contain only finite values; got {count} NaN or infinite "
-            f"value(s) in an array of shape {array.shape}."
-        )
-
-
 def _check_bool(value: Any, name: str) -> bool:
     """Return ``value`` as a bool, or raise a TypeError naming ``name``."""
     if not isinstance(value, (bool, np.bool_)):
@@ -108,7 +105,7 @@ def _orthonormal_basis(basis: Any, name: str) -> np.ndarray:
             f"{name} must have at least one row and one column; got shape "
             f"{array.shape}."
         )
-    _check_finite(array, name)
+    finite_array(array, name)
     array = array.astype(np.float64)
     rank = int(np.linalg.matrix_rank(array))
     if rank < n_columns:
@@ -206,7 +203,7 @@ def _as_data(data: Any, name: str) -> np.ndarray:
         raise ValueError(
             f"{name} must not be empty; got an array of shape {array.shape}."
         )
-    _check_finite(array, name)
+    finite_array(array, name)
     return array
 
 
@@ -319,7 +316,7 @@ class PCAResult:
                 f"of {self.n_components} codings per sample); got an array of shape "
                 f"{array.shape}."
             )
-        _check_finite(array, "codes")
+        finite_array(array, "codes")
         flat = array.astype(np.float64) @ self.components + self.mean
         return flat.reshape((array.shape[0], *self.feature_shape))
 
@@ -513,7 +510,7 @@ def reconstruction_error(
                 f"dimensions (N samples, then the sample's own axes); got shape "
                 f"{array.shape}."
             )
-        _check_finite(array, name)
+        finite_array(array, name)
     if first.shape != second.shape:
         raise ValueError(
             "originals and reconstructions must have exactly the same shape; got "
@@ -548,7 +545,7 @@ def _check_labels_and_scores(labels: Any, scores: Any) -> tuple[np.ndarray, np.n
             f"per sample); got labels of length {label_array.shape[0]} and scores "
             f"of length {score_array.shape[0]}."
         )
-    _check_finite(score_array, "scores")
+    finite_array(score_array, "scores")
     is_zero = label_array == 0
     is_one = label_array == 1
     if not np.all(is_zero | is_one):
@@ -749,7 +746,7 @@ def _as_features(features: Any, name: str) -> np.ndarray:
             f"{name} must be a 2-D (N, d) array of features, one row per image, "
             f"with N >= 1 and d >= 1; got an array of shape {array.shape}."
         )
-    _check_finite(array, name)
+    finite_array(array, name)
     return array.astype(np.float64)
 
 
@@ -778,6 +775,29 @@ def _symmetric_sqrt(matrix: np.ndarray) -> np.ndarray:
     return (eigenvectors * roots) @ eigenvectors.T
 
 
+def _check_covariance(matrix: np.ndarray, name: str, tolerance: float = 1e-6) -> None:
+    """Raise naming ``name`` unless a square matrix is a covariance.
+
+    Symmetric and positive semi-definite, both within ``tolerance`` relative
+    to the largest absolute entry (rounding noise of ``np.cov`` passes).
+    """
+    scale = max(float(np.max(np.abs(matrix))), 1e-12)
+    asymmetry = float(np.max(np.abs(matrix - matrix.T)))
+    if asymmetry > tolerance * scale:
+        raise ValueError(
+            f"{name} must be a symmetric covariance matrix; entries differ from "
+            f"their transpose by up to {asymmetry:.3g}. Use np.cov(features, "
+            f"rowvar=False)."
+        )
+    smallest = float(np.linalg.eigvalsh((matrix + matrix.T) / 2.0).min())
+    if smallest < -tolerance * scale * len(matrix):
+        raise ValueError(
+            f"{name} must be positive semi-definite (a covariance matrix); its "
+            f"smallest eigenvalue is {smallest:.3g}. Use np.cov(features, "
+            f"rowvar=False)."
+        )
+
+
 def frechet_distance_from_statistics(
     mean_a: Any, cov_a: Any, mean_b: Any, cov_b: Any
 ) -> float:
@@ -803,7 +823,9 @@ def frechet_distance_from_statistics(
 
     Raises:
         TypeError: If an argument is not numeric.
-        ValueError: If the shapes do not match or a value is not finite.
+        ValueError: If the shapes do not match, a value is not finite, or a
+            covariance is not symmetric positive semi-definite (within a
+            relative tolerance of 1e-6).
 
     Example:
         >>> frechet_distance_from_statistics([0.0], [[4.0]], [3.0], [[1.0]])
@@ -820,14 +842,15 @@ def frechet_distance_from_statistics(
                 f"{name} must be a non-empty 1-D vector, both means of the same "
                 f"length; got shapes {means[0].shape} and {means[1].shape}."
             )
-        _check_finite(array, name)
+        finite_array(array, name)
     for name, array in zip(("cov_a", "cov_b"), covs, strict=True):
         if array.shape != (d, d):
             raise ValueError(
                 f"{name} must be a ({d}, {d}) matrix to match the means; got shape "
                 f"{array.shape}."
             )
-        _check_finite(array, name)
+        finite_array(array, name)
+        _check_covariance(array.astype(np.float64), name)
     mean_a, mean_b = (m.astype(np.float64) for m in means)
     cov_a, cov_b = (c.astype(np.float64) for c in covs)
     root_a = _symmetric_sqrt(cov_a)
@@ -952,7 +975,8 @@ def kernel_distance_from_features(
         features_b: Array (N_b, d).
         n_subsets: Number of random subsets (>= 1).
         subset_size: Rows per subset (>= 2, at most ``min(N_a, N_b)``).
-        seed: Seed of the subset draws (None: a fresh one each call).
+        seed: Seed of the subset draws, 0 to 2**32 - 1 (None: drawn from
+            NumPy's global state, so ``cu.setup(seed)`` repeats it).
 
     Returns:
         A :class:`KernelDistance` with ``mean`` and ``std`` over the subsets.
@@ -987,7 +1011,7 @@ def kernel_distance_from_features(
             f"features_a has {len(a)} rows, features_b {len(b)}); got "
             f"{subset_size}. Pass subset_size={smallest} or use more images."
         )
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     m = subset_size
     estimates = np.empty(n_subsets)
     for index in range(n_subsets):
@@ -1240,7 +1264,7 @@ def class_coverage_from_probabilities(
             "probabilities must be a 2-D (N, C) array with one row of class "
             f"probabilities per image, N >= 1 and C >= 2; got shape {array.shape}."
         )
-    _check_finite(array, "probabilities")
+    finite_array(array, "probabilities")
     array = array.astype(np.float64)
     if array.min() < 0.0 or array.max() > 1.0 + 1e-6:
         raise ValueError(
@@ -1628,7 +1652,7 @@ def blur_images(images: Any, sigma: float = 1.0) -> np.ndarray:
             "images must be a non-empty (N, H, W) or (N, H, W, C) array; got shape "
             f"{array.shape}."
         )
-    _check_finite(array, "images")
+    finite_array(array, "images")
     sigma = number("sigma", sigma, low=0)
     array = array.astype(np.float64)
     if sigma == 0:

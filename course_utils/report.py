@@ -345,7 +345,7 @@ def describe_hardware() -> dict[str, Any]:
 
 
 def _load_checkpoint(name: str):
-    """A checkpoint of the course (a seam the tests replace)."""
+    """Load one of the course's shipped checkpoints."""
     from course_utils import pretrained
 
     return pretrained.load(name)

@@ -106,3 +106,62 @@ def test_integer_argument_parses_text_and_explains_a_bad_value():
             f"must be an integer between 10 and 20; got {text!r}"
         )
 
+
+def test_finite_array_counts_nan_and_infinity():
+    _arguments.finite_array(np.arange(3), "codes")
+    with pytest.raises(ValueError, match=r"codes must contain only finite .* got 2"):
+        _arguments.finite_array(np.array([0.0, np.nan, np.inf]), "codes")
+
+
+@pytest.mark.parametrize(
+    "labels, error, message",
+    [
+        (
+            np.full(4, -1),
+            ValueError,
+            r"labels must be integers from 0 to 2 .* -1 to -1",
+        ),
+        (np.array([0, 3]), ValueError, r"from 0 to 2 .* got values from 0 to 3"),
+        (np.eye(3)[[0, 1]], ValueError, r"one-hot: convert it with labels.argmax"),
+        (np.zeros((2, 2), int), ValueError, r"1-D array .* got shape \(2, 2\)"),
+        (np.array([], int), ValueError, r"non-empty 1-D"),
+        (np.zeros(4), TypeError, r"must hold integers from 0 to 2; got dtype float"),
+        (np.array([True, False]), TypeError, r"got dtype bool"),
+    ],
+)
+def test_class_labels_rejects_bad_labels_and_says_what_is_accepted(
+    labels, error, message
+):
+    with pytest.raises(error, match=message):
+        _arguments.class_labels("labels", labels, 3)
+
+
+def test_class_labels_accepts_any_integer_dtype_and_checks_the_count():
+    labels = _arguments.class_labels("y", np.array([0, 2, 1], np.uint8), 3, n=3)
+    assert labels.dtype == np.int32 and labels.tolist() == [0, 2, 1]
+    with pytest.raises(ValueError, match=r"one label per image \(4\); got 3"):
+        _arguments.class_labels("y", [0, 1, 2], 3, n=4)
+
+
+def test_same_shape_refuses_what_would_broadcast():
+    _arguments.same_shape("a", np.zeros((2, 3)), "b", np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"a and b must have the same shape"):
+        _arguments.same_shape("a", np.zeros((2, 3)), "b", np.ones((1, 3)))
+    with pytest.raises(ValueError, match=r"got \(2, 3\) and \(3,\)"):
+        _arguments.same_shape("a", np.zeros((2, 3)), "b", np.ones(3))
+
+
+def test_numpy_rng_follows_the_global_seed_and_validates_explicit_seeds():
+    np.random.seed(5)
+    first = _arguments.numpy_rng(None).random(3)
+    second = _arguments.numpy_rng(None).random(3)
+    np.random.seed(5)
+    assert np.array_equal(_arguments.numpy_rng(None).random(3), first)
+    assert not np.array_equal(first, second)
+    assert np.array_equal(
+        _arguments.numpy_rng(np.int64(3)).random(2), np.random.default_rng(3).random(2)
+    )
+    with pytest.raises(ValueError, match=r"seed must be an integer between 0"):
+        _arguments.numpy_rng(-1)
+    with pytest.raises(TypeError, match=r"seed must be an integer"):
+        _arguments.numpy_rng(1.5)

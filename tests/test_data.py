@@ -998,3 +998,97 @@ def test_edge_maps_accept_integer_zero_one_images_and_keep_the_input():
 def test_edge_maps_bad_input(images, error, match):
     with pytest.raises(error, match=match):
         data.edge_maps(images)
+
+
+def test_check_images_accepts_images_in_the_models_range():
+    images = np.zeros((2, 4, 4), np.float32)
+    assert data.check_images(images, (4, 4), "[0,1]") is images
+    data.check_images(images - 1, (4, 4), "[-1,1]")
+    data.check_images(np.full((2, 4, 4), 300.0), (4, 4), None)  # range unknown
+
+
+@pytest.mark.parametrize(
+    "images, value_range, error, message",
+    [
+        (
+            np.full((2, 4, 4), 200, np.uint8),
+            "[0,1]",
+            ValueError,
+            r"x must have values in \[0,1\]; got values from 200 to 200: scale them "
+            r"with cu.data.scale_images\(images, '\[0,1\]'\) or load with "
+            r"value_range='\[0,1\]'",
+        ),
+        (
+            np.full((2, 4, 4), -1.0),
+            "[0,1]",
+            ValueError,
+            r"values from -1 to -1: map \[-1, 1\] images to \[0, 1\]",
+        ),
+        (
+            np.full((2, 4, 4), 255.0),
+            "[-1,1]",
+            ValueError,
+            r"scale_images\(images, '\[-1,1\]'\)",
+        ),
+        (np.full((2, 4, 4), np.nan), "[0,1]", ValueError, r"only finite values"),
+        (np.zeros((2, 4)), "[0,1]", ValueError, r"shape \(N, 4, 4\) .* \(2, 4\)"),
+        (np.zeros((0, 4, 4)), "[0,1]", ValueError, r"at least one"),
+        (np.zeros((2, 4, 4), bool), "[0,1]", TypeError, r"numbers; got dtype bool"),
+        (np.full((2, 4, 4), "a"), "[0,1]", TypeError, r"numbers; got dtype <U1"),
+    ],
+)
+def test_check_images_names_the_argument_what_was_found_and_the_fix(
+    images, value_range, error, message
+):
+    with pytest.raises(error, match=message):
+        data.check_images(images, (4, 4), value_range, name="x")
+
+
+def test_output_value_range_reads_the_last_activation():
+    inputs = keras.Input((3,))
+    hidden = keras.layers.Dense(4, activation="tanh")(inputs)
+    assert data.output_value_range(keras.Model(inputs, hidden)) == "[-1,1]"
+    reshaped = keras.layers.Reshape((2, 2))(
+        keras.layers.Dense(4, activation="sigmoid")(hidden)
+    )
+    assert data.output_value_range(keras.Model(inputs, reshaped)) == "[0,1]"
+    linear = keras.layers.Dense(4)(hidden)
+    assert data.output_value_range(keras.Model(inputs, linear)) is None
+
+
+def test_first_fit_batch_reads_arrays_whole_and_one_dataset_batch():
+    import tensorflow as tf
+
+    images = np.zeros((6, 2), np.float32)
+    labels = np.arange(6)
+    assert data.first_fit_batch(images, labels) == (images, labels)
+    batch, batch_labels = data.first_fit_batch(
+        tf.data.Dataset.from_tensor_slices((images, labels)).batch(4)
+    )
+    assert batch.shape == (4, 2) and batch_labels.tolist() == [0, 1, 2, 3]
+    only_images, none = data.first_fit_batch(
+        tf.data.Dataset.from_tensor_slices(images).batch(4)
+    )
+    assert only_images.shape == (4, 2) and none is None
+    assert data.first_fit_batch(iter([images])) == (None, None)
+
+
+def test_check_images_takes_the_callers_fix_and_rejects_unknown_ranges():
+    with pytest.raises(ValueError, match=r"from 2 to 2: pass value_range='\[-1,1\]'"):
+        data.check_images(
+            np.full((1, 2), 2.0), (2,), "[0,1]", fix="pass value_range='[-1,1]'"
+        )
+    with pytest.raises(ValueError, match=r"value_range must be '\[0,1\]', '\[-1,1\]'"):
+        data.check_images(np.zeros((1, 2)), (2,), "uint8")
+
+
+def test_add_gaussian_noise_follows_the_global_seed_and_checks_explicit_ones():
+    images = np.zeros((2, 4, 4), np.float32)
+    np.random.seed(1)
+    first = data.add_gaussian_noise(images, 0.5)
+    np.random.seed(1)
+    np.testing.assert_array_equal(data.add_gaussian_noise(images, 0.5), first)
+    with pytest.raises(ValueError, match=r"seed must be an integer between 0"):
+        data.add_gaussian_noise(images, 0.5, seed=-1)
+    with pytest.raises(TypeError, match=r"seed must be an integer"):
+        data.make_gaussian_ring(seed=1.5)

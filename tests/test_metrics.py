@@ -1370,3 +1370,40 @@ def test_reference_scores_bad_arguments(no_domain_classifier):
         metrics.reference_scores(5)
     with pytest.raises(ValueError, match="value_range"):
         metrics.reference_scores(100, value_range="uint8")
+
+
+@pytest.mark.parametrize(
+    "cov_a, message",
+    [
+        (np.array([[1.0, 0.0], [0.0, -1.0]]), r"cov_a must be positive semi-definite"),
+        (np.array([[1.0, 0.5], [0.0, 1.0]]), r"cov_a must be a symmetric covariance"),
+        (np.eye(3), r"cov_a must be a \(2, 2\) matrix"),
+        (np.full((2, 2), np.inf), r"cov_a must contain only finite"),
+    ],
+)
+def test_frechet_distance_from_statistics_rejects_invalid_covariances(cov_a, message):
+    with pytest.raises(ValueError, match=message):
+        metrics.frechet_distance_from_statistics(
+            np.zeros(2), cov_a, np.zeros(2), np.eye(2)
+        )
+
+
+def test_frechet_distance_accepts_rounding_noise_of_np_cov():
+    features = np.random.default_rng(0).standard_normal((5, 8))  # singular
+    cov = np.cov(features, rowvar=False)
+    mean = features.mean(axis=0)
+    assert metrics.frechet_distance_from_statistics(mean, cov, mean, cov) == (
+        pytest.approx(0.0, abs=1e-6)
+    )
+
+
+def test_kernel_distance_subsets_follow_the_global_seed():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((40, 3)), rng.standard_normal((40, 3)) + 0.5
+    np.random.seed(3)
+    first = metrics.kernel_distance_from_features(a, b, subset_size=10, seed=None)
+    np.random.seed(3)
+    again = metrics.kernel_distance_from_features(a, b, subset_size=10, seed=None)
+    assert first == again
+    with pytest.raises(ValueError, match=r"seed must be an integer between 0"):
+        metrics.kernel_distance_from_features(a, b, subset_size=10, seed=-1)

@@ -109,13 +109,13 @@ def test_conditional_gan_generates_for_labels(untrained_conditional):
 
 @pytest.mark.parametrize("labels", [[3], [-1], [[0, 1]], [], [0.5, 1.0]], ids=str)
 def test_conditional_gan_rejects_bad_labels(untrained_conditional, labels):
-    with pytest.raises(ValueError, match="labels"):
+    with pytest.raises((ValueError, TypeError), match="labels"):
         untrained_conditional.generate_for_labels(labels)
 
 
 @pytest.mark.parametrize("label", [N_CLASSES, -1])
 def test_generate_class_rejects_an_unknown_class(untrained_conditional, label):
-    with pytest.raises(ValueError, match="labels"):
+    with pytest.raises(ValueError, match=r"label must be an integer between 0 and 2"):
         untrained_conditional.generate_class(label, n=2)
 
 
@@ -252,7 +252,7 @@ def test_label_weights_mix_the_embedding_vectors(untrained_conditional):
         (np.ones((2, N_CLASSES + 1)), None, r"weights must have shape \(N, 3\)"),
         (np.ones(N_CLASSES), None, r"weights must have shape"),
         (np.ones((0, N_CLASSES)), None, r"weights must have shape"),
-        (np.full((2, N_CLASSES), np.nan), None, "weights must be finite"),
+        (np.full((2, N_CLASSES), np.nan), None, "weights must contain only finite"),
         (np.ones((2, N_CLASSES)), np.ones((3, LATENT_DIM)), r"codes must have shape"),
         (np.ones((2, N_CLASSES)), np.ones((2, LATENT_DIM + 1)), r"codes must have"),
     ],
@@ -399,9 +399,17 @@ def test_acgan_classify_returns_class_probabilities():
     )
 
 
-@pytest.mark.parametrize("images", [np.zeros((2, 4, 4)), np.zeros((0, *IMAGE_SHAPE))])
-def test_acgan_classify_rejects_images_of_the_wrong_shape(images):
-    with pytest.raises(ValueError, match=r"images must be an array of shape \(N, 8"):
+@pytest.mark.parametrize(
+    "images, message",
+    [
+        (np.zeros((2, 4, 4)), r"images must have shape \(N, 8, 8\)"),
+        (np.zeros((0, *IMAGE_SHAPE)), r"images must hold at least one"),
+        (np.full((2, *IMAGE_SHAPE), np.nan), r"images must contain only finite"),
+        (np.full((2, *IMAGE_SHAPE), 255.0), r"images must have values in \[-1,1\]"),
+    ],
+)
+def test_acgan_classify_rejects_images_of_the_wrong_shape(images, message):
+    with pytest.raises(ValueError, match=message):
         acgan().classify(images)
 
 
@@ -783,3 +791,58 @@ def test_acgan_discriminator_builder_rejects_bad_n_classes(n_classes, error):
 def test_builders_reject_bad_arguments(build, kwargs, match):
     with pytest.raises(ValueError, match=match):
         build(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "labels, error, message",
+    [
+        (np.full(8, -1), ValueError, r"y must be integers from 0 to 2 .* -1 to -1"),
+        (np.full(8, N_CLASSES), ValueError, r"from 0 to 2 .* got values from 3 to 3"),
+        (
+            np.eye(N_CLASSES)[np.arange(8) % N_CLASSES],
+            ValueError,
+            r"y.argmax\(axis=1\)",
+        ),
+        (np.zeros(8), TypeError, r"y must hold integers .* got dtype float64"),
+        (np.zeros(7, int), ValueError, r"one label per image \(8\); got 7"),
+    ],
+)
+@pytest.mark.parametrize("build", [conditional_gan, acgan], ids=["cgan", "acgan"])
+def test_conditional_fit_checks_labels_before_training(build, labels, error, message):
+    cgan = compiled(build())
+    before = snapshot(cgan)
+    with pytest.raises(error, match=message):
+        cgan.fit(2 * make_images(8) - 1, labels, epochs=1, verbose=0)
+    assert same_weights(before, snapshot(cgan))
+
+
+def test_conditional_fit_checks_images_and_dataset_labels():
+    import tensorflow as tf
+
+    cgan = compiled(conditional_gan())
+    labels = np.arange(8) % N_CLASSES
+    with pytest.raises(ValueError, match=r"x must contain only finite"):
+        cgan.fit(np.full((8, *IMAGE_SHAPE), np.nan, np.float32), labels, verbose=0)
+    with pytest.raises(ValueError, match=r"x must have values in \[-1,1\]"):
+        cgan.fit(np.full((8, *IMAGE_SHAPE), 255, np.uint8), labels, verbose=0)
+    dataset = tf.data.Dataset.from_tensor_slices((2 * make_images(8) - 1, labels + 5))
+    with pytest.raises(ValueError, match=r"y must be integers from 0 to 2"):
+        cgan.fit(dataset.batch(4), epochs=1, verbose=0)
+
+
+def test_conditional_generation_follows_the_global_seed(untrained_conditional):
+    from course_utils import seeding
+
+    cgan = untrained_conditional
+    seeding.reset_seed(0)
+    images, labels = cgan.generate(4)
+    by_label = cgan.generate_for_labels([0, 1])
+    seeding.reset_seed(0)
+    again, again_labels = cgan.generate(4)
+    np.testing.assert_array_equal(again, images)
+    np.testing.assert_array_equal(again_labels, labels)
+    np.testing.assert_array_equal(cgan.generate_for_labels([0, 1]), by_label)
+    with pytest.raises(ValueError, match=r"seed must be an integer between 0"):
+        cgan.generate(2, seed=-3)
+    with pytest.raises(TypeError, match=r"seed must be an integer"):
+        cgan.generate_class(1, n=2, seed=0.5)

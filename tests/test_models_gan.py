@@ -822,3 +822,51 @@ def test_fixed_noise_samples_needs_a_gan():
     callback.set_model(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))
     with pytest.raises(TypeError, match="GAN"):
         callback.on_train_begin()
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.full((8, *IMAGE_SHAPE), np.nan, np.float32), r"x must contain only finite"),
+        (
+            np.full((8, *IMAGE_SHAPE), 255, np.uint8),
+            r"scale_images\(images, '\[0,1\]'\)",
+        ),
+        (np.zeros((8, 3, 3), np.float32), r"x must have shape \(N, 8, 8\)"),
+    ],
+)
+def test_gan_fit_checks_the_images_before_training(bad, message):
+    gan = compiled(dense_gan())
+    before = snapshot(gan)
+    with pytest.raises(ValueError, match=message):
+        gan.fit(bad, epochs=1, verbose=0)
+    assert same_weights(before, snapshot(gan))
+
+
+def test_gan_knows_its_value_range_from_the_generator():
+    assert dense_gan().value_range == "[0,1]"
+    assert dcgan().value_range == "[-1,1]"
+    gan = compiled(dcgan())
+    with pytest.raises(ValueError, match=r"x must have values in \[-1,1\]"):
+        gan.fit(np.full((8, *gan.image_shape), 2.0, np.float32), verbose=0)
+
+
+def test_generate_follows_the_global_seed_and_checks_explicit_ones():
+    from course_utils import seeding
+
+    gan = dense_gan()
+    seeding.reset_seed(0)
+    first = gan.generate(2)
+    seeding.reset_seed(0)
+    np.testing.assert_array_equal(gan.generate(2), first)
+    assert not np.array_equal(gan.generate(2), first)
+    np.testing.assert_array_equal(gan.generate(2, seed=4), gan.generate(2, seed=4))
+    with pytest.raises(ValueError, match=r"seed must be an integer between 0"):
+        gan.generate(2, seed=2**32)
+
+
+def test_log_value_function_rejects_empty_and_non_finite_logits():
+    with pytest.raises(ValueError, match=r"real_logits must contain only finite"):
+        gan_module.log_value_function([np.nan], [0.0])
+    with pytest.raises(ValueError, match=r"fake_logits must hold at least one"):
+        gan_module.log_value_function([0.0], [])

@@ -244,3 +244,99 @@ def test_sample_rejects_bad_n(n, error):
 def test_decode_rejects_codes_of_the_wrong_size():
     with pytest.raises(ValueError, match=r"codes must have shape \(N, 2\)"):
         small_dense_vae().decode(np.zeros((3, 5)))
+
+
+def compiled_vae(**kwargs):
+    vae = small_dense_vae(**kwargs)
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    return vae
+
+
+@pytest.mark.parametrize(
+    "bad, error, message",
+    [
+        (
+            np.full((8, 28, 28), 200, np.uint8),
+            ValueError,
+            r"x must have values in \[0,1\]; got values from 200 to 200: scale "
+            r"them with cu.data.scale_images",
+        ),
+        (np.full((8, 28, 28), np.nan, np.float32), ValueError, r"x must .* finite"),
+        (np.zeros((8, 28, 28, 3), np.float32), ValueError, r"x must have shape"),
+        (np.full((8, 28, 28), -1.0, np.float32), ValueError, r"\(images \+ 1\) / 2"),
+    ],
+)
+def test_vae_fit_checks_the_images_before_training(bad, error, message):
+    vae = compiled_vae()
+    before = [ops.convert_to_numpy(w) for w in vae.trainable_weights]
+    with pytest.raises(error, match=message):
+        vae.fit(bad, epochs=1, verbose=0)
+    assert all(
+        np.array_equal(a, ops.convert_to_numpy(b))
+        for a, b in zip(before, vae.trainable_weights, strict=True)
+    )
+
+
+def test_vae_fit_checks_the_first_batch_of_a_dataset(images):
+    import tensorflow as tf
+
+    vae = compiled_vae()
+    dataset = tf.data.Dataset.from_tensor_slices(images * 255).batch(16)
+    with pytest.raises(ValueError, match=r"x must have values in \[0,1\]"):
+        vae.fit(dataset, epochs=1, verbose=0)
+    history = vae.fit(
+        tf.data.Dataset.from_tensor_slices(images).batch(16), epochs=1, verbose=0
+    )
+    assert np.isfinite(history.history["loss"][-1])
+
+
+def test_vae_encode_elbo_and_decode_check_their_inputs(images):
+    vae = small_dense_vae()
+    with pytest.raises(ValueError, match=r"images must have values in \[0,1\]"):
+        vae.encode(images * 255)
+    with pytest.raises(ValueError, match=r"images must contain only finite"):
+        vae.elbo(np.full((2, 28, 28), np.inf, np.float32))
+    for n_samples in (-1, 0):
+        with pytest.raises(ValueError, match=r"n_samples must be a positive integer"):
+            vae.elbo(images[:2], n_samples=n_samples)
+    with pytest.raises(TypeError, match=r"n_samples must be a positive integer"):
+        vae.elbo(images[:2], n_samples=1.5)
+    with pytest.raises(ValueError, match=r"codes must contain only finite"):
+        vae.decode(np.array([[0.0, np.nan]]))
+    with pytest.raises(ValueError, match=r"codes must have shape \(N, 2\)"):
+        vae.decode(np.zeros((1, 3)))
+    assert vae.elbo(images[:3], n_samples=np.int64(2)).shape == (3,)
+
+
+def test_vae_sample_follows_the_global_seed_and_checks_explicit_ones():
+    from course_utils import seeding
+
+    vae = small_dense_vae()
+    seeding.reset_seed(0)
+    first = vae.sample(2)
+    seeding.reset_seed(0)
+    np.testing.assert_array_equal(vae.sample(2), first)
+    assert not np.array_equal(vae.sample(2), first)
+    np.testing.assert_array_equal(vae.sample(2, seed=3), vae.sample(2, seed=3))
+    with pytest.raises(ValueError, match=r"seed must be an integer between 0"):
+        vae.sample(2, seed=-1)
+
+
+def test_losses_refuse_mismatched_shapes_instead_of_broadcasting():
+    with pytest.raises(ValueError, match=r"mean and log_var must have the same"):
+        vae_module.kl_to_standard_normal(ops.zeros((4, 2)), ops.zeros((1, 2)))
+    with pytest.raises(ValueError, match=r"images and probabilities must have"):
+        vae_module.bernoulli_nll(ops.ones((4, 6)), ops.ones((4, 1)) / 2)
+    with pytest.raises(ValueError, match=r"images and means must have the same"):
+        vae_module.gaussian_nll(ops.ones((4, 6)), ops.ones((6,)), 1.0)
+    with pytest.raises(ValueError, match=r"std must be a finite number > 0"):
+        vae_module.gaussian_nll(ops.ones((1, 2)), ops.ones((1, 2)), 0.0)
+
+
+def test_latent_code_helpers_reject_non_finite_values():
+    with pytest.raises(ValueError, match=r"span must be a finite number > 0"):
+        vae_module.grid_codes(2, span=float("inf"))
+    with pytest.raises(ValueError, match=r"start must contain only finite"):
+        vae_module.traversal_codes(np.array([0.0, np.nan]))
+    with pytest.raises(ValueError, match=r"end must contain only finite"):
+        vae_module.interpolate_codes([0.0, 0.0], [np.inf, 0.0])

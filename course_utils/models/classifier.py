@@ -39,7 +39,6 @@ IMAGE_SHAPE = data.IMAGE_SHAPE
 N_CLASSES = len(data.CLASS_NAMES)
 
 # Generated images may overshoot their range by rounding; more is an error.
-_RANGE_TOLERANCE = 1e-3
 _VALUE_BOUNDS = {"[0,1]": (0.0, 1.0), "[-1,1]": (-1.0, 1.0)}
 
 
@@ -136,21 +135,17 @@ def prepare_images(
             f"(a batch of Fashion-MNIST-sized images); got shape {array.shape}"
         )
     array = array.reshape((len(array), *IMAGE_SHAPE))
-    if not np.all(np.isfinite(array)):
-        count = int(array.size - np.count_nonzero(np.isfinite(array)))
-        raise ValueError(
-            f"{name} must hold only finite values; got {count} NaN or infinite value(s)"
-        )
+    other = "[-1,1]" if value_range == "[0,1]" else "[0,1]"
+    data.check_images(
+        array,
+        IMAGE_SHAPE,
+        value_range,
+        name,
+        fix=f"pass value_range={other!r} if that is the images' range, or clip "
+        "the images to their range",
+    )
     low, high = _VALUE_BOUNDS[value_range]
     smallest, largest = float(array.min()), float(array.max())
-    if smallest < low - _RANGE_TOLERANCE or largest > high + _RANGE_TOLERANCE:
-        other = "[-1,1]" if value_range == "[0,1]" else "[0,1]"
-        raise ValueError(
-            f"{name} must hold values in {value_range} (value_range="
-            f"{value_range!r}); got values from {smallest:.4g} to {largest:.4g}. "
-            f"Pass value_range={other!r} if that is the images' range, or clip "
-            "the images to their range."
-        )
     if value_range == "[-1,1]" and smallest >= 0.0:
         raise ValueError(
             f"{name} were declared in [-1, 1] (value_range='[-1,1]') but hold no "

@@ -27,7 +27,15 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from course_utils._arguments import integer, number, positive_int
+from course_utils._arguments import (
+    class_labels,
+    finite_array,
+    integer,
+    number,
+    numpy_rng,
+    optional_seed,
+    positive_int,
+)
 from course_utils.models.gan import (
     GAN,
     _bce_with_logits,
@@ -65,6 +73,14 @@ class _LabelledGeneration:
             )
         return data[0], ops.cast(data[1], "int32")
 
+    def _check_fit_labels(self, labels, n_images: int) -> None:
+        if labels is None:
+            raise ValueError(
+                f"a {type(self).__name__} trains on (images, labels): call "
+                "fit(images, labels) or pass a dataset of (images, labels) batches"
+            )
+        class_labels("y", labels, self.n_classes, n=n_images)
+
     def _generate(self, batch_size, condition, training):
         noise = keras.random.normal(
             (batch_size, self.latent_dim), seed=self.seed_generator
@@ -75,14 +91,20 @@ class _LabelledGeneration:
     def generate(self, n: int, seed: int | None = None, batch_size: int = 256):
         """Generate ``n`` images of random classes; returns (images, labels).
 
+        Args:
+            n: Number of images (>= 1).
+            seed: Seed of the labels and codes (0 to 2**32 - 1); None draws
+                them from NumPy's global state, so ``cu.setup(seed)`` repeats.
+            batch_size: Prediction batch size.
+
         Example:
             >>> images, labels = cgan.generate(8, seed=0)  # doctest: +SKIP
             >>> images.shape, labels.shape  # doctest: +SKIP
             ((8, 28, 28), (8,))
         """
         n = positive_int("n", n)
-        rng = np.random.default_rng(seed)
-        labels = rng.integers(0, self.n_classes, n)
+        seed = optional_seed(seed)
+        labels = numpy_rng(seed).integers(0, self.n_classes, n)
         return self.generate_for_labels(
             labels, seed=seed, batch_size=batch_size
         ), labels
@@ -92,29 +114,26 @@ class _LabelledGeneration:
     ):
         """Generate one image per requested label.
 
+        Args:
+            labels: 1-D integer class indices in ``[0, n_classes)``.
+            seed: Seed of the codes (0 to 2**32 - 1); None draws it from
+                NumPy's global state, so ``cu.setup(seed)`` repeats.
+            batch_size: Prediction batch size.
+
+        Raises:
+            TypeError: If the labels are not integers.
+            ValueError: If they are not 1-D (one-hot: use
+                ``labels.argmax(axis=1)``) or out of range.
+
         Example:
             >>> cgan.generate_for_labels([0, 0, 7]).shape  # doctest: +SKIP
             (3, 28, 28)
         """
-        labels = np.asarray(labels)
-        if (
-            labels.ndim != 1
-            or labels.size == 0
-            or not np.issubdtype(labels.dtype, np.integer)
-        ):
-            raise ValueError(
-                f"labels must be a non-empty 1-D integer array; got {labels!r}"
-            )
-        if labels.min() < 0 or labels.max() >= self.n_classes:
-            raise ValueError(
-                f"labels must be in [0, {self.n_classes - 1}]; got values "
-                f"{labels.min()}..{labels.max()}"
-            )
-        codes = np.random.default_rng(seed).standard_normal(
-            (len(labels), self.latent_dim)
-        )
+        labels = class_labels("labels", labels, self.n_classes)
+        batch_size = positive_int("batch_size", batch_size)
+        codes = numpy_rng(seed).standard_normal((len(labels), self.latent_dim))
         return self.generator.predict(
-            [codes.astype(np.float32), labels.astype(np.int32)],
+            [codes.astype(np.float32), labels],
             batch_size=batch_size,
             verbose=0,
         )
@@ -166,13 +185,11 @@ class _LabelledGeneration:
                 f"weights must have shape (N, {self.n_classes}) with N >= 1; "
                 f"got {weights.shape}"
             )
-        if not np.all(np.isfinite(weights)):
-            raise ValueError("weights must be finite; got NaN or infinity")
+        finite_array(weights, "weights")
         if codes is None:
-            codes = np.random.default_rng(seed).standard_normal(
-                (len(weights), self.latent_dim)
-            )
+            codes = numpy_rng(seed).standard_normal((len(weights), self.latent_dim))
         codes = np.asarray(codes, dtype=np.float32)
+        finite_array(codes, "codes")
         if codes.shape != (len(weights), self.latent_dim):
             raise ValueError(
                 f"codes must have shape ({len(weights)}, {self.latent_dim}), one "
@@ -197,10 +214,16 @@ class _LabelledGeneration:
     def generate_class(self, label: int, n: int, seed: int | None = None):
         """Generate ``n`` images of one class.
 
+        Args:
+            label: The class, an integer in ``[0, n_classes)``.
+            n: Number of images (>= 1).
+            seed: Seed of the codes, or None to follow ``cu.setup(seed)``.
+
         Example:
             >>> cgan.generate_class(3, n=4).shape  # doctest: +SKIP
             (4, 28, 28)
         """
+        label = integer("label", label, minimum=0, maximum=self.n_classes - 1)
         return self.generate_for_labels(np.full(positive_int("n", n), label), seed)
 
 
@@ -628,18 +651,16 @@ class AuxiliaryClassifierGAN(_LabelledGeneration, GAN):
         Returns:
             An array (N, n_classes) of probabilities (rows sum to 1).
 
+        Raises:
+            TypeError, ValueError: For images of the wrong dtype, shape or
+                value range, or holding NaN / infinity (see
+                :meth:`check_images`).
+
         Example:
             >>> acgan.classify(images[:5]).shape  # doctest: +SKIP
             (5, 10)
         """
-        array = np.asarray(images, dtype=np.float32)
-        image_shape = tuple(self.discriminator.inputs[0].shape[1:])
-        if array.shape[1:] != image_shape or len(array) == 0:
-            raise ValueError(
-                f"images must be an array of shape (N, "
-                f"{', '.join(map(str, image_shape))}) with N >= 1; got shape "
-                f"{array.shape}"
-            )
+        array = self.check_images(images).astype(np.float32)
         _, class_logits = self.discriminator.predict(
             array, batch_size=positive_int("batch_size", batch_size), verbose=0
         )

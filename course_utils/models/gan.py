@@ -33,7 +33,15 @@ import tensorflow as tf
 from keras import ops
 
 from course_utils import layers as course_layers
-from course_utils._arguments import integer, number, optional_seed, positive_int
+from course_utils._arguments import (
+    finite_array,
+    integer,
+    number,
+    numpy_rng,
+    optional_seed,
+    positive_int,
+)
+from course_utils.models._inputs import ImageInputs
 
 GENERATOR_LOSSES = ("non_saturating", "saturating")
 UPSAMPLING = ("transpose", "upsample")
@@ -122,7 +130,7 @@ class TwoPlayerModel(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="course_utils")
-class GAN(TwoPlayerModel):
+class GAN(ImageInputs, TwoPlayerModel):
     """A GAN with its own ``train_step`` and optional training remedies.
 
     Args:
@@ -441,6 +449,10 @@ class GAN(TwoPlayerModel):
     def call(self, inputs, training=None):
         return self.generator(inputs, training=training)
 
+    @property
+    def _image_model(self):
+        return self.generator
+
     # -- using a trained model ---------------------------------------------
 
     def generate(
@@ -448,12 +460,19 @@ class GAN(TwoPlayerModel):
     ) -> np.ndarray:
         """Generate ``n`` images from random codes, as a NumPy array.
 
+        Args:
+            n: Number of images (>= 1).
+            seed: Seed of the codes (0 to 2**32 - 1); None draws it from
+                NumPy's global state, so ``cu.setup(seed)`` repeats samples.
+            batch_size: Prediction batch size.
+
         Example:
             >>> gan.generate(8, seed=0).shape  # doctest: +SKIP
             (8, 28, 28)
         """
         n = positive_int("n", n)
-        codes = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
+        batch_size = positive_int("batch_size", batch_size)
+        codes = numpy_rng(seed).standard_normal((n, self.latent_dim))
         return self.generator.predict(
             codes.astype(np.float32), batch_size=batch_size, verbose=0
         )
@@ -799,12 +818,21 @@ def log_value_function(real_logits, fake_logits) -> float:
         V as a float (at most 0; ``-2 log 2`` at the game's equilibrium, where
         D outputs 1/2 everywhere).
 
+    Raises:
+        ValueError: If either array is empty or holds NaN or infinity.
+
     Example:
         >>> round(log_value_function(np.zeros(4), np.zeros(4)), 4)  # -2 log 2
         -1.3863
     """
     real_logits = np.asarray(real_logits, dtype=np.float64)
     fake_logits = np.asarray(fake_logits, dtype=np.float64)
+    for name, logits in (("real_logits", real_logits), ("fake_logits", fake_logits)):
+        if logits.size == 0:
+            raise ValueError(
+                f"{name} must hold at least one logit; got shape {logits.shape}"
+            )
+        finite_array(logits, name)
     log_d_real = -np.logaddexp(0.0, -real_logits)  # log sigmoid(l)
     log_one_minus_d_fake = -np.logaddexp(0.0, fake_logits)  # log(1 - sigmoid(l))
     return float(log_d_real.mean() + log_one_minus_d_fake.mean())

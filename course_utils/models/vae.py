@@ -25,7 +25,17 @@ import tensorflow as tf
 from keras import ops
 
 from course_utils import layers as course_layers
-from course_utils._arguments import integer, number, optional_seed, positive_int
+from course_utils._arguments import (
+    finite_array,
+    integer,
+    number,
+    numpy_rng,
+    optional_seed,
+    positive_int,
+    same_shape,
+)
+from course_utils.data import check_images
+from course_utils.models._inputs import ImageInputs
 
 _RECONSTRUCTIONS = ("bernoulli", "gaussian")
 
@@ -43,10 +53,15 @@ def kl_to_standard_normal(mean, log_var):
     Returns:
         A tensor of shape (batch,), in nats.
 
+    Raises:
+        ValueError: If ``mean`` and ``log_var`` differ in shape (checked on
+            static shapes, once per trace inside ``train_step``).
+
     Example:
         >>> float(kl_to_standard_normal(ops.ones((1, 2)), ops.zeros((1, 2)))[0])
         1.0
     """
+    same_shape("mean", mean, "log_var", log_var)
     return -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
 
 
@@ -64,11 +79,15 @@ def bernoulli_nll(images, probabilities):
     Returns:
         A tensor of shape (batch,), in nats.
 
+    Raises:
+        ValueError: If ``images`` and ``probabilities`` differ in shape.
+
     Example:
         >>> x = ops.ones((1, 4)); p = ops.full((1, 4), 0.5)
         >>> round(float(bernoulli_nll(x, p)[0]), 4)  # 4 * log 2
         2.7726
     """
+    same_shape("images", images, "probabilities", probabilities)
     epsilon = keras.config.epsilon()
     p = ops.clip(probabilities, epsilon, 1.0 - epsilon)
     log_likelihood = images * ops.log(p) + (1.0 - images) * ops.log(1.0 - p)
@@ -90,11 +109,17 @@ def gaussian_nll(images, means, std: float):
     Returns:
         A tensor of shape (batch,), in nats.
 
+    Raises:
+        ValueError: If ``images`` and ``means`` differ in shape or ``std`` is
+            not a finite number > 0.
+
     Example:
         >>> x = ops.zeros((1, 1)); m = ops.zeros((1, 1))
         >>> round(float(gaussian_nll(x, m, 1.0)[0]), 4)  # log sqrt(2 pi)
         0.9189
     """
+    same_shape("images", images, "means", means)
+    std = number("std", std, low=0, low_open=True)
     squared = ops.reshape(ops.square(images - means), (ops.shape(images)[0], -1))
     n_pixels = ops.cast(ops.shape(squared)[1], squared.dtype)
     constant = n_pixels * math.log(std * math.sqrt(2.0 * math.pi))
@@ -102,7 +127,7 @@ def gaussian_nll(images, means, std: float):
 
 
 @keras.saving.register_keras_serializable(package="course_utils")
-class VAE(keras.Model):
+class VAE(ImageInputs, keras.Model):
     """A variational autoencoder with its own ``train_step`` and ``test_step``.
 
     Args:
@@ -214,38 +239,60 @@ class VAE(keras.Model):
     def test_step(self, data):
         return self._update_trackers(self.compute_losses(_images_of(data)))
 
+    @property
+    def _image_model(self):
+        return self.decoder
+
     def encode(self, images, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
         """Return the encoder's ``(mean, log_var)`` as NumPy arrays.
+
+        Args:
+            images: Images (N, *image_shape) in the model's value range.
+            batch_size: Prediction batch size.
+
+        Raises:
+            TypeError, ValueError: For images of the wrong dtype, shape or
+                range, or holding NaN / infinity (see :meth:`check_images`).
 
         Example:
             >>> mean, log_var = vae.encode(images)  # doctest: +SKIP
         """
+        images = self.check_images(images)
+        batch_size = positive_int("batch_size", batch_size)
         mean, log_var = self.encoder.predict(images, batch_size=batch_size, verbose=0)
         return mean, log_var
 
     def decode(self, codes, batch_size: int = 256) -> np.ndarray:
         """Decode codes (N, latent_dim) into images (pixel means) as NumPy.
 
+        Raises:
+            TypeError: If the codes are not numbers.
+            ValueError: If they are not (N, latent_dim) or not finite.
+
         Example:
             >>> vae.decode(np.zeros((1, vae.latent_dim))).shape  # doctest: +SKIP
             (1, 28, 28)
         """
-        codes = np.asarray(codes, dtype=np.float32)
-        if codes.ndim != 2 or codes.shape[1] != self.latent_dim:
-            raise ValueError(
-                f"codes must have shape (N, {self.latent_dim}); got {codes.shape}"
-            )
-        return self.decoder.predict(codes, batch_size=batch_size, verbose=0)
+        codes = check_images(codes, (self.latent_dim,), name="codes")
+        batch_size = positive_int("batch_size", batch_size)
+        return self.decoder.predict(
+            codes.astype(np.float32), batch_size=batch_size, verbose=0
+        )
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """Generate ``n`` images by decoding codes drawn from the prior N(0, I).
+
+        Args:
+            n: Number of images (>= 1).
+            seed: Seed of the codes (0 to 2**32 - 1); None draws it from
+                NumPy's global state, so ``cu.setup(seed)`` repeats samples.
 
         Example:
             >>> vae.sample(16, seed=0).shape  # doctest: +SKIP
             (16, 28, 28)
         """
         n = positive_int("n", n)
-        codes = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
+        codes = numpy_rng(seed).standard_normal((n, self.latent_dim))
         return self.decode(codes)
 
     def elbo(self, images, n_samples: int = 1, batch_size: int = 256) -> np.ndarray:
@@ -255,11 +302,23 @@ class VAE(keras.Model):
         ``n_samples`` draws of z. Higher is better; use ``-elbo`` as an
         anomaly score.
 
+        Args:
+            images: Images (N, *image_shape) in the model's value range.
+            n_samples: Draws of z per image (a positive integer).
+            batch_size: Images per forward pass.
+
+        Raises:
+            TypeError, ValueError: For bad images (see :meth:`check_images`)
+                or an ``n_samples`` / ``batch_size`` that is not a positive
+                integer.
+
         Example:
             >>> vae.elbo(images[:10]).shape  # doctest: +SKIP
             (10,)
         """
-        images = np.asarray(images, dtype=np.float32)
+        images = self.check_images(images).astype(np.float32)
+        n_samples = positive_int("n_samples", n_samples)
+        batch_size = positive_int("batch_size", batch_size)
         results = []
         for start in range(0, len(images), batch_size):
             batch = images[start : start + batch_size]
@@ -495,7 +554,7 @@ def traversal_codes(
 
     Raises:
         ValueError: If ``n_steps`` < 2, ``span`` is not a finite number > 0
-            or ``start`` is not 1-D.
+            or ``start`` is not a finite 1-D code.
 
     Example:
         >>> codes, offsets = traversal_codes(np.zeros(2), n_steps=3, span=1.0)
@@ -505,6 +564,7 @@ def traversal_codes(
     start = np.asarray(start, dtype=np.float32)
     if start.ndim != 1 or start.size == 0:
         raise ValueError(f"start must be a 1-D code; got shape {start.shape}")
+    finite_array(start, "start")
     n_steps = integer("n_steps", n_steps, minimum=2)
     span = number("span", span, low=0, low_open=True)
     offsets = np.linspace(-span, span, n_steps).astype(np.float32)
@@ -568,6 +628,8 @@ def interpolate_codes(start, end, n_steps: int = 8) -> tuple[np.ndarray, np.ndar
             f"start and end must be 1-D codes of the same shape; got {start.shape} "
             f"and {end.shape}"
         )
+    finite_array(start, "start")
+    finite_array(end, "end")
     n_steps = integer("n_steps", n_steps, minimum=2)
     alphas = np.linspace(0.0, 1.0, n_steps).astype(np.float32)
     return (1 - alphas)[:, None] * start + alphas[:, None] * end, alphas
