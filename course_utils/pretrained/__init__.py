@@ -21,7 +21,7 @@ Example:
     >>> import course_utils as cu
     >>> dcgan = cu.pretrained.load("dcgan")  # doctest: +SKIP
     >>> cu.pretrained.entry("dcgan")["scores"]["FID"]  # doctest: +SKIP
-    41.2
+    38.8
 """
 
 from __future__ import annotations
@@ -249,7 +249,7 @@ def measure(name: str, model=None, files_dir: str | os.PathLike | None = None):
 
     Example:
         >>> measure("dense_ae")["recon. MSE"]  # doctest: +SKIP
-        0.0097
+        0.0103
     """
     from course_utils.pretrained import scores
 

@@ -169,7 +169,6 @@ def train(
         )
     if not resume:
         shutil.rmtree(folder, ignore_errors=True)
-    folder.parent.mkdir(parents=True, exist_ok=True)
     x, y = training_data(recipe)
     model = build_and_compile(recipe, len(x))
     folder.mkdir(parents=True, exist_ok=True)
