@@ -222,7 +222,7 @@ def _gan_optimizers(checkpoint: str):
     from course_utils.pretrained import recipes
 
     optimizer = recipes.recipe(checkpoint).optimizer
-    return {"d_optimizer": optimizer.build(0), "g_optimizer": optimizer.build(0)}
+    return {"d_optimizer": optimizer.build(), "g_optimizer": optimizer.build()}
 
 
 def train_dense_gan(x_train: np.ndarray, budget: Budget, seed: int = 42):
@@ -276,6 +276,7 @@ _SPECS = {
 def _evaluate(model, spec: _ModelSpec, reference: np.ndarray, classifier, seed: int):
     """Scores of one trained model; ``reference`` is in [0, 1]."""
     from course_utils import metrics
+    from course_utils.pretrained import scores
 
     n = len(reference)
     row: dict[str, Any] = {}
@@ -290,25 +291,8 @@ def _evaluate(model, spec: _ModelSpec, reference: np.ndarray, classifier, seed: 
         candidates = model.sample(n, seed=seed)
     else:
         candidates = model.generate(n, seed=seed, batch_size=500)
-    candidates = np.asarray(candidates, dtype=np.float32)
-    if spec.value_range == "[-1,1]":
-        candidates = (np.clip(candidates, -1.0, 1.0) + 1.0) / 2.0
-    row.update(_score(reference, np.clip(candidates, 0.0, 1.0), classifier, seed))
-    return row
-
-
-def _score(reference: np.ndarray, candidates: np.ndarray, classifier, seed: int):
-    """Every metric of ``candidates`` (in [0, 1]) against ``reference``.
-
-    Adds the smallest class share and the shares of all classes (in the
-    order of ``data.CLASS_NAMES``) to :func:`metrics.score_images`.
-    """
-    from course_utils import metrics
-
-    row = metrics.score_images(reference, candidates, classifier=classifier, seed=seed)
-    shares = metrics.class_coverage(candidates, classifier=classifier).shares
-    row["smallest class share"] = float(shares.min())
-    row["class shares"] = [float(share) for share in shares]
+    candidates = scores.to_unit_range(candidates, spec.value_range)
+    row.update(scores.score_samples(reference, candidates, classifier, seed))
     return row
 
 
@@ -388,6 +372,7 @@ def run_report(
         >>> run_report(["vae"], fast=True, output_dir="report")  # doctest: +SKIP
     """
     from course_utils import config, data, seeding
+    from course_utils.pretrained import scores
 
     unknown = [name for name in models if name not in MODEL_NAMES]
     if unknown or not models:
@@ -410,7 +395,9 @@ def run_report(
     rows: dict[str, dict[str, Any]] = {}
     details: dict[str, Any] = {}
 
-    rows[FLOOR_ROW] = _score(reference, dataset.x_train[:n_eval], classifier, seed)
+    rows[FLOOR_ROW] = scores.score_samples(
+        reference, dataset.x_train[:n_eval], classifier, seed
+    )
     for name in models:
         spec, budget = _SPECS[name], budgets[name]
         x_train = dataset.x_train[: budget.train_images]

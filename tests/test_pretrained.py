@@ -365,10 +365,10 @@ def test_measure_unknown_kind():
 def test_to_unit_range():
     images = np.array([-1.0, 0.0, 1.0, 1.5])
     np.testing.assert_allclose(
-        scores._to_unit_range(images, "[-1,1]"), [0.0, 0.5, 1.0, 1.0]
+        scores.to_unit_range(images, "[-1,1]"), [0.0, 0.5, 1.0, 1.0]
     )
     np.testing.assert_allclose(
-        scores._to_unit_range(images, "[0,1]"), [0.0, 0.0, 1.0, 1.0]
+        scores.to_unit_range(images, "[0,1]"), [0.0, 0.0, 1.0, 1.0]
     )
 
 
@@ -626,6 +626,17 @@ def test_interruption_leaves_the_old_checkpoint(
         assert (state / "epoch_seconds.json").is_file()
 
 
+def record_epochs(monkeypatch, epochs_seen):
+    """Append the index of every epoch that ends to ``epochs_seen``."""
+    original = training.EpochTimer.on_epoch_end
+
+    def record(self, epoch, logs=None):
+        original(self, epoch, logs)
+        epochs_seen.append(epoch)
+
+    monkeypatch.setattr(training.EpochTimer, "on_epoch_end", record)
+
+
 @needs_data
 def test_resume_continues_an_interrupted_run(tiny_recipe, tmp_path, monkeypatch):
     epochs_seen = []
@@ -638,13 +649,7 @@ def test_resume_continues_an_interrupted_run(tiny_recipe, tmp_path, monkeypatch)
     metadata = json.loads((state / "backup" / "training_metadata.json").read_text())
     assert metadata["epoch"] == 2
 
-    original = training.EpochTimer.on_epoch_end
-
-    def record(self, epoch, logs=None):
-        original(self, epoch, logs)
-        epochs_seen.append(epoch)
-
-    monkeypatch.setattr(training.EpochTimer, "on_epoch_end", record)
+    record_epochs(monkeypatch, epochs_seen)
     new_entry = make(tmp_path, resume=True)
     # Only the third epoch ran again.
     assert epochs_seen == [0, 1, 2]
@@ -685,13 +690,7 @@ def test_a_new_run_discards_old_state(tiny_recipe, tmp_path, monkeypatch):
         interrupt_second_epoch(patch, epochs_seen)
         with pytest.raises(InterruptedRunError):
             make(tmp_path)
-    original = training.EpochTimer.on_epoch_end
-
-    def record(self, epoch, logs=None):
-        original(self, epoch, logs)
-        epochs_seen.append(epoch)
-
-    monkeypatch.setattr(training.EpochTimer, "on_epoch_end", record)
+    record_epochs(monkeypatch, epochs_seen)
     make(tmp_path)
     assert epochs_seen == [0, 1, 0, 1, 2]
 

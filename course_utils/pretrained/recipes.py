@@ -66,12 +66,17 @@ class Optimizer:
         beta = "" if self.beta_1 is None else f", beta_1={self.beta_1!r}"
         return f"keras.optimizers.{self.name}(learning_rate={rate}{beta})"
 
-    def build(self, total_steps: int):
-        """A new optimizer instance for a run of ``total_steps`` steps."""
+    def build(self, total_steps: int | None = None):
+        """A new optimizer instance for a run of ``total_steps`` steps.
+
+        ``total_steps`` is needed only with ``cosine_decay``.
+        """
         import keras
 
         rate: Any = self.learning_rate
         if self.cosine_decay:
+            if total_steps is None:
+                raise ValueError("total_steps is needed for a cosine decay")
             rate = keras.optimizers.schedules.CosineDecay(
                 self.learning_rate, decay_steps=total_steps
             )
@@ -142,15 +147,9 @@ class Recipe:
 
 #: The course's checkpoints, in notebook order (the classifier first: every
 #: generative score is measured with it).
-RECIPES: dict[str, Recipe] = {}
-
-
-def _register(recipe: Recipe) -> None:
-    RECIPES[recipe.name] = recipe
-
-
-def _register_all() -> None:
-    _register(
+RECIPES: dict[str, Recipe] = {
+    recipe.name: recipe
+    for recipe in (
         Recipe(
             name="domain_classifier",
             notebook="08_gan_training_problems.ipynb",
@@ -170,9 +169,7 @@ def _register_all() -> None:
             epochs=12,
             batch_size=128,
             loss="sparse_categorical_crossentropy",
-        )
-    )
-    _register(
+        ),
         Recipe(
             name="dense_ae",
             notebook="02_stacked_autoencoders.ipynb",
@@ -187,9 +184,7 @@ def _register_all() -> None:
             epochs=30,
             batch_size=64,
             loss="mse",
-        )
-    )
-    _register(
+        ),
         Recipe(
             name="conv_ae",
             notebook="03_conv_recurrent_autoencoders.ipynb",
@@ -210,9 +205,7 @@ def _register_all() -> None:
             epochs=8,
             batch_size=64,
             loss="mse",
-        )
-    )
-    _register(
+        ),
         Recipe(
             name="dense_vae",
             notebook="05_variational_autoencoders.ipynb",
@@ -226,9 +219,7 @@ def _register_all() -> None:
             value_range="[0,1]",
             epochs=30,
             batch_size=128,
-        )
-    )
-    _register(
+        ),
         Recipe(
             name="dense_gan",
             notebook="06_generative_adversarial_networks.ipynb",
@@ -243,9 +234,7 @@ def _register_all() -> None:
             epochs=60,
             batch_size=32,
             steps_per_epoch=500,
-        )
-    )
-    _register(
+        ),
         Recipe(
             name="dcgan",
             notebook="07_dcgan.ipynb",
@@ -259,9 +248,7 @@ def _register_all() -> None:
             value_range="[-1,1]",
             epochs=25,
             batch_size=64,
-        )
-    )
-    _register(
+        ),
         Recipe(
             name="conditional_dcgan",
             notebook="09_conditional_gans.ipynb",
@@ -275,11 +262,9 @@ def _register_all() -> None:
             value_range="[-1,1]",
             epochs=15,
             batch_size=64,
-        )
+        ),
     )
-
-
-_register_all()
+}
 
 
 def recipe(name: str) -> Recipe:

@@ -39,28 +39,50 @@ TOLERANCES: dict[str, tuple[float, float]] = {
 }
 
 
-def _to_unit_range(images: np.ndarray, value_range: str) -> np.ndarray:
-    """Images in [0, 1] from the model's range (tanh output is in [-1, 1])."""
+def to_unit_range(images: np.ndarray, value_range: str) -> np.ndarray:
+    """Images in [0, 1] from the model's range (tanh output is in [-1, 1]).
+
+    Example:
+        >>> to_unit_range(np.array([-1.0, 0.0, 1.0]), "[-1,1]").tolist()
+        [0.0, 0.5, 1.0]
+    """
     images = np.asarray(images, dtype=np.float32)
     if value_range == "[-1,1]":
         images = (images + 1.0) / 2.0
     return np.clip(images, 0.0, 1.0)
 
 
-def _sample_scores(reference, samples, classifier) -> dict[str, Any]:
-    """FID, KID, precision, recall and class shares of samples in [0, 1]."""
+def score_samples(reference, samples, classifier, seed: int = 0) -> dict[str, Any]:
+    """Every metric of ``samples`` (in [0, 1]) against ``reference``.
+
+    :func:`course_utils.metrics.score_images` plus the share of each class
+    (``class shares``, in the order of ``data.CLASS_NAMES``) and the smallest
+    one. Used by :func:`measure` and by ``python -m course_utils.report``.
+
+    Example:
+        >>> score_samples(test_images, samples, classifier)["FID"]  # doctest: +SKIP
+        38.8
+    """
     from course_utils import metrics
 
-    scores = metrics.score_images(reference, samples, classifier=classifier, seed=0)
+    row = metrics.score_images(reference, samples, classifier=classifier, seed=seed)
     shares = metrics.class_coverage(samples, classifier=classifier).shares
+    row["smallest class share"] = float(shares.min())
+    row["class shares"] = [float(share) for share in shares]
+    return row
+
+
+def _sample_scores(reference, samples, classifier) -> dict[str, Any]:
+    """The manifest's subset of :func:`score_samples`."""
+    scores = score_samples(reference, samples, classifier)
     return {
         "FID": scores["FID"],
         "KID": scores["KID"],
         "precision": scores["precision"],
         "recall": scores["recall"],
         "classes covered": int(scores["classes covered"]),
-        "smallest class share": float(shares.min()),
-        "class shares": [round(float(share), 4) for share in shares],
+        "smallest class share": scores["smallest class share"],
+        "class shares": [round(share, 4) for share in scores["class shares"]],
     }
 
 
@@ -112,11 +134,11 @@ def measure(kind: str, model, value_range: str, classifier=None) -> dict[str, An
     if kind == "gan":
         samples = model.generate(EVAL_IMAGES, seed=SAMPLE_SEED, batch_size=1_000)
         return _sample_scores(
-            reference, _to_unit_range(samples, value_range), classifier
+            reference, to_unit_range(samples, value_range), classifier
         )
     if kind == "conditional_gan":
         requested = np.repeat(np.arange(model.n_classes), SAMPLES_PER_CLASS)
-        samples = _to_unit_range(
+        samples = to_unit_range(
             model.generate_for_labels(
                 requested, seed=CONDITIONAL_SEED, batch_size=1_000
             ),
