@@ -32,14 +32,19 @@ _SUBMODULES = frozenset(
         "plotting",
         "pretrained",
         "seeding",
+        "tensorflow_logs",
         "widgets",
     }
 )
-_SHORTCUTS = {"setup": "config", "reset_seed": "seeding"}
+_SHORTCUTS = {
+    "setup": "config",
+    "reset_seed": "seeding",
+    "quiet_tensorflow": "tensorflow_logs",
+}
 
 
 def __getattr__(name: str) -> Any:
-    """Import submodules (and the ``setup`` shortcut) on first access."""
+    """Import submodules (and the shortcuts in ``_SHORTCUTS``) on first access."""
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     if name in _SHORTCUTS:

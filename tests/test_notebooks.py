@@ -96,6 +96,16 @@ def test_setup_is_one_cell_with_colab_install_and_cu_setup(path):
 
 
 @pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+def test_setup_quiets_tensorflow_before_importing_it(path):
+    setup = _source([c for c in _cells(path) if c["cell_type"] == "code"][0])
+    quiet = setup.find("cu.quiet_tensorflow()")
+    assert quiet >= 0, "the setup cell must call cu.quiet_tensorflow()"
+    for module in ("keras", "tensorflow"):
+        position = setup.find(f"import {module}")
+        assert position == -1 or quiet < position, f"quiet_tensorflow after {module}"
+
+
+@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
 def test_has_check_cells_that_assert(path):
     checks = [
         _source(c)
