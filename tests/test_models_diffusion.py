@@ -619,7 +619,9 @@ def _single_input_network():
 def _wrong_output_network():
     images = keras.Input((28, 28))
     steps = keras.Input((), dtype="int32")
-    output = keras.layers.Reshape((14, 56))(images)
+    # every input feeds the output (older Keras rejects unused inputs)
+    step_shift = keras.ops.cast(steps, "float32")[:, None, None]
+    output = keras.layers.Reshape((14, 56))(images) + step_shift
     return keras.Model([images, steps], output)
 
 
@@ -660,7 +662,9 @@ def test_conditional_network_without_embedding_gets_a_clear_error():
     steps = keras.Input((), dtype="int32")
     labels = keras.Input((), dtype="int32")
     flat = keras.layers.Flatten()(images)
-    output = keras.layers.Reshape((4, 4))(keras.layers.Dense(16)(flat))
+    # every input feeds the output (older Keras rejects unused inputs)
+    shift = keras.ops.cast(steps + labels, "float32")[:, None, None]
+    output = keras.layers.Reshape((4, 4))(keras.layers.Dense(16)(flat)) + shift
     network = keras.Model([images, steps, labels], output)
     with pytest.raises(ValueError, match="label"):
         Diffusion(network)
