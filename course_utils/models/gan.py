@@ -138,7 +138,10 @@ class GAN(ImageInputs, TwoPlayerModel):
         discriminator: Maps images to one logit per image (batch, 1).
         generator_loss: "non_saturating" (``-log D(G(z))``, the default) or
             "saturating" (``log(1 - D(G(z)))``, the minimax game's own term).
-        d_steps: Discriminator steps per generator step (k).
+        d_steps: Discriminator steps per generator step (k). All k steps use
+            the real images of the batch that ``fit`` passes to ``train_step``
+            (with fresh fakes each time); Algorithm 1 of Goodfellow et al.
+            draws a fresh real batch for each step instead.
         label_smoothing: One-sided label smoothing: real targets are
             ``1 - label_smoothing`` (0 = off).
         instance_noise: Std of Gaussian noise added to every discriminator
