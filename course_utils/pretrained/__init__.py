@@ -10,6 +10,8 @@ full training gives, and re-checks the numbers its text quotes.
 - :func:`available` lists the checkpoints with their notebook and scores;
 - :func:`entry` returns one manifest entry: recipe, hardware, training time,
   versions, size, sha256 and the scores measured on the test set;
+- :mod:`~course_utils.pretrained.scores` measures them
+  (``cu.pretrained.scores.score_samples`` scores any samples the same way);
 - ``python -m course_utils.pretrained list | verify [NAME...] | train NAME
   [--resume]`` prints the table, re-measures the scores, or remakes a
   checkpoint from its recipe.
@@ -31,6 +33,8 @@ import json
 import os
 import pathlib
 from typing import Any
+
+from course_utils.pretrained import scores
 
 #: Folder of the manifest and the checkpoint files (package data).
 FILES_DIR = pathlib.Path(__file__).resolve().parent / "files"
@@ -251,8 +255,6 @@ def measure(name: str, model=None, files_dir: str | os.PathLike | None = None):
         >>> measure("dense_ae")["recon. MSE"]  # doctest: +SKIP
         0.0103
     """
-    from course_utils.pretrained import scores
-
     info = entry(name, files_dir)
     if model is None:
         model = load(name, files_dir)

@@ -28,6 +28,7 @@ _SHOWN = {
     "classes covered": "{:d}",
     "smallest class share": "{:.1%}",
     "requested class share": "{:.1%}",
+    "guided FID": "{:.1f}",
 }
 
 

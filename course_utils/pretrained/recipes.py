@@ -14,7 +14,7 @@ import importlib
 from typing import Any
 
 #: What a checkpoint is, which decides how it is trained and scored.
-KINDS = ("classifier", "autoencoder", "vae", "gan", "conditional_gan")
+KINDS = ("classifier", "autoencoder", "vae", "gan", "conditional_gan", "diffusion")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +48,10 @@ class Call:
 class Optimizer:
     """A Keras optimizer by class name, with an optional cosine decay to 0.
 
+    ``warmup_steps`` (with ``cosine_decay``) first raises the learning rate
+    linearly from 0; ``ema_momentum`` keeps an exponential moving average of
+    the weights, which replaces them when ``fit`` ends (Keras' ``use_ema``).
+
     Example:
         >>> Optimizer("Adam", 2e-4, beta_1=0.5).text()
         'keras.optimizers.Adam(learning_rate=0.0002, beta_1=0.5)'
@@ -57,14 +61,27 @@ class Optimizer:
     learning_rate: float
     beta_1: float | None = None
     cosine_decay: bool = False
+    warmup_steps: int = 0
+    ema_momentum: float | None = None
 
     def text(self) -> str:
         """The optimizer as Python source (the schedule spelled out)."""
         rate = repr(self.learning_rate)
-        if self.cosine_decay:
+        if self.cosine_decay and self.warmup_steps:
+            rate = (
+                f"CosineDecay(0.0, warmup_target={rate}, warmup_steps="
+                f"{self.warmup_steps}, decay_steps=epochs * steps_per_epoch - "
+                f"{self.warmup_steps})"
+            )
+        elif self.cosine_decay:
             rate = f"CosineDecay({rate}, decay_steps=epochs * steps_per_epoch)"
         beta = "" if self.beta_1 is None else f", beta_1={self.beta_1!r}"
-        return f"keras.optimizers.{self.name}(learning_rate={rate}{beta})"
+        ema = (
+            ""
+            if self.ema_momentum is None
+            else f", use_ema=True, ema_momentum={self.ema_momentum!r}"
+        )
+        return f"keras.optimizers.{self.name}(learning_rate={rate}{beta}{ema})"
 
     def build(self, total_steps: int | None = None):
         """A new optimizer instance for a run of ``total_steps`` steps.
@@ -78,9 +95,14 @@ class Optimizer:
             if total_steps is None:
                 raise ValueError("total_steps is needed for a cosine decay")
             rate = keras.optimizers.schedules.CosineDecay(
-                self.learning_rate, decay_steps=total_steps
+                0.0 if self.warmup_steps else self.learning_rate,
+                decay_steps=total_steps - self.warmup_steps,
+                warmup_target=self.learning_rate if self.warmup_steps else None,
+                warmup_steps=self.warmup_steps,
             )
-        options = {} if self.beta_1 is None else {"beta_1": self.beta_1}
+        options: dict[str, Any] = {} if self.beta_1 is None else {"beta_1": self.beta_1}
+        if self.ema_momentum is not None:
+            options |= {"use_ema": True, "ema_momentum": self.ema_momentum}
         return getattr(keras.optimizers, self.name)(learning_rate=rate, **options)
 
 
@@ -133,7 +155,7 @@ class Recipe:
                 f"(validation and test images left out), pixels in {self.value_range}"
                 + (
                     ", with labels"
-                    if self.kind in ("classifier", "conditional_gan")
+                    if self.kind in ("classifier", "conditional_gan", "diffusion")
                     else ""
                 )
             ),
@@ -262,6 +284,31 @@ RECIPES: dict[str, Recipe] = {
             value_range="[-1,1]",
             epochs=15,
             batch_size=64,
+        ),
+        Recipe(
+            name="diffusion",
+            notebook="11_diffusion_models.ipynb",
+            description=(
+                "class-conditional diffusion U-Net (cosine schedule, 1,000 steps, "
+                "20% of labels dropped for guidance)"
+            ),
+            kind="diffusion",
+            builder=Call(
+                "course_utils.models.diffusion.build_diffusion",
+                {
+                    "channels": (24, 48, 96),
+                    "n_classes": 10,
+                    "schedule": "cosine",
+                    "label_dropout": 0.2,
+                    "seed": 42,
+                },
+            ),
+            optimizer=Optimizer(
+                "Adam", 1e-3, cosine_decay=True, warmup_steps=1_000, ema_momentum=0.999
+            ),
+            value_range="[-1,1]",
+            epochs=25,
+            batch_size=128,
         ),
     )
 }

@@ -23,6 +23,15 @@ SAMPLE_SEED = 0
 SAMPLES_PER_CLASS = 1_000
 #: Seed of the conditional model's codes (as notebook 09).
 CONDITIONAL_SEED = 1
+#: Diffusion models sample slowly on a CPU (one network call per step), so
+#: they are scored on fewer samples: DDIM with this many steps ...
+DIFFUSION_STEPS = 25
+#: ... for this many unconditional samples ...
+DIFFUSION_SAMPLES = 1_000
+#: ... and this many samples per class with classifier-free guidance ...
+DIFFUSION_SAMPLES_PER_CLASS = 100
+#: ... at this guidance scale (notebook 11's choice).
+DIFFUSION_GUIDANCE = 2.0
 
 #: How far a re-measured score may move: ``abs + rel * |stored|``.
 TOLERANCES: dict[str, tuple[float, float]] = {
@@ -36,6 +45,8 @@ TOLERANCES: dict[str, tuple[float, float]] = {
     "classes covered": (0.0, 0.0),
     "smallest class share": (0.01, 0.0),
     "requested class share": (0.01, 0.0),
+    "guided FID": (0.5, 0.05),
+    "guided recall": (0.02, 0.0),
 }
 
 
@@ -90,8 +101,8 @@ def measure(kind: str, model, value_range: str, classifier=None) -> dict[str, An
     """Measure a trained model of ``kind`` on the test images.
 
     Args:
-        kind: ``"classifier"``, ``"autoencoder"``, ``"vae"``, ``"gan"`` or
-            ``"conditional_gan"``.
+        kind: ``"classifier"``, ``"autoencoder"``, ``"vae"``, ``"gan"``,
+            ``"conditional_gan"`` or ``"diffusion"``.
         model: The trained model.
         value_range: The model's pixel range.
         classifier: The domain classifier of the metrics (None: the shipped
@@ -144,15 +155,44 @@ def measure(kind: str, model, value_range: str, classifier=None) -> dict[str, An
             ),
             value_range,
         )
-        predicted = classifier.predict(samples, value_range="[0,1]")
-        per_class = [
-            round(float(np.mean(predicted[requested == label] == label)), 4)
-            for label in range(model.n_classes)
-        ]
-        return {
-            "requested class share": float(np.mean(predicted == requested)),
-            "requested class share per class": per_class,
-        } | _sample_scores(reference, samples, classifier)
+        return _requested_class_scores(samples, requested, classifier) | (
+            _sample_scores(reference, samples, classifier)
+        )
+    samples = model.sample(DIFFUSION_SAMPLES, steps=DIFFUSION_STEPS, seed=SAMPLE_SEED)
+    scores = _sample_scores(reference, to_unit_range(samples, value_range), classifier)
+    if model.n_classes is None:
+        return scores
+    requested = np.repeat(np.arange(model.n_classes), DIFFUSION_SAMPLES_PER_CLASS)
+    guided = model.sample(
+        len(requested),
+        steps=DIFFUSION_STEPS,
+        labels=requested,
+        guidance=DIFFUSION_GUIDANCE,
+        seed=CONDITIONAL_SEED,
+    )
+    guided = to_unit_range(guided, value_range)
+    guided_scores = _sample_scores(reference, guided, classifier)
+    return (
+        scores
+        | _requested_class_scores(guided, requested, classifier)
+        | {
+            "guided FID": guided_scores["FID"],
+            "guided recall": guided_scores["recall"],
+        }
+    )
+
+
+def _requested_class_scores(samples, requested, classifier) -> dict[str, Any]:
+    """The share of ``samples`` (in [0, 1]) classified as their requested class."""
+    predicted = classifier.predict(samples, value_range="[0,1]")
+    per_class = [
+        round(float(np.mean(predicted[requested == label] == label)), 4)
+        for label in range(int(requested.max()) + 1)
+    ]
+    return {
+        "requested class share": float(np.mean(predicted == requested)),
+        "requested class share per class": per_class,
+    }
 
 
 def describe_evaluation(kind: str) -> str:
@@ -180,6 +220,14 @@ def describe_evaluation(kind: str) -> str:
             f"{SAMPLES_PER_CLASS:,} samples of each class (generate_for_labels("
             f"seed={CONDITIONAL_SEED})), classified by the domain_classifier "
             f"checkpoint, and scored against {test} {features}"
+        ),
+        "diffusion": (
+            f"{DIFFUSION_SAMPLES:,} samples without a label (DDIM, "
+            f"{DIFFUSION_STEPS} steps, seed {SAMPLE_SEED}) scored against {test} "
+            f"{features}; {DIFFUSION_SAMPLES_PER_CLASS} samples of each class with "
+            f"classifier-free guidance {DIFFUSION_GUIDANCE} (seed {CONDITIONAL_SEED}) "
+            "classified by the domain_classifier checkpoint and scored the same way "
+            "(guided FID, guided recall)"
         ),
     }[kind]
 
