@@ -313,7 +313,7 @@ def test_recipes_are_consistent():
         assert json.loads(json.dumps(described)) == described
         assert described["builder"] == recipe.builder.text()
         assert described["epochs"] == recipe.epochs
-        with_labels = recipe.kind in ("classifier", "conditional_gan")
+        with_labels = recipe.kind in ("classifier", "conditional_gan", "diffusion")
         assert ("with labels" in described["data"]) == with_labels
     assert (
         "500 batches per epoch"
