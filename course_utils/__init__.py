@@ -27,6 +27,7 @@ _SUBMODULES = frozenset(
         "config",
         "data",
         "layers",
+        "likelihood",
         "metrics",
         "models",
         "plotting",
