@@ -340,3 +340,102 @@ def test_latent_code_helpers_reject_non_finite_values():
         vae_module.traversal_codes(np.array([0.0, np.nan]))
     with pytest.raises(ValueError, match=r"end must contain only finite"):
         vae_module.interpolate_codes([0.0, 0.0], [np.inf, 0.0])
+
+
+# -- the "logistic" decoder and the importance-weighted bound (notebook 10) ----
+
+
+def tiny_logistic_vae(seed=0):
+    """A VAE of 1x2-pixel images with a 1-D code, random weights."""
+    vae = vae_module.build_dense_vae(
+        (1, 2), latent_dim=1, hidden_units=(8,), reconstruction="logistic", seed=seed
+    )
+    rng = np.random.default_rng(seed)
+    for weight in vae.trainable_weights:
+        weight.assign(rng.normal(0, 0.3, weight.shape).astype("float32"))
+    return vae
+
+
+def test_logistic_nll_is_a_probability_of_the_levels():
+    levels = np.arange(256, dtype=np.float32).reshape(256, 1) / 255
+    means = np.full((256, 1), 0.4, np.float32)
+    nll = ops.convert_to_numpy(vae_module.logistic_nll(levels, means, np.full(1, 1.5)))
+    assert np.exp(-nll).sum() == pytest.approx(1.0, abs=1e-4)
+    assert np.argmin(nll) == round(0.4 * 255)
+
+
+def test_logistic_vae_log_likelihood_by_brute_force():
+    """log p(x) by integrating p(x|z) p(z) over a grid of the 1-D code."""
+    vae = tiny_logistic_vae()
+    x = np.array([[[30, 200]]], np.float32) / 255
+    z = np.linspace(-9, 9, 6001, dtype=np.float32)[:, None]
+    means, log_scales = vae.likelihood_parameters(z)
+    log_likelihood = -ops.convert_to_numpy(
+        vae_module.logistic_nll(np.repeat(x, len(z), 0), means, log_scales)
+    )
+    log_prior = -0.5 * (z[:, 0] ** 2 + np.log(2 * np.pi))
+    integrand = np.exp(log_likelihood + log_prior - (log_likelihood + log_prior).max())
+    log_p = (
+        np.log(np.trapezoid(integrand, z[:, 0])) + (log_likelihood + log_prior).max()
+    )
+    many = np.repeat(x, 4000, 0)  # 4,000 draws of z for the Monte Carlo means
+    elbo = vae.elbo(many).mean()
+    iwae_1 = vae.importance_weighted_bound(many, k=1).mean()
+    iwae = vae.importance_weighted_bound(x, k=20_000)[0]
+    # measured: log p -181.6, ELBO -206.4 (+- 0.6), k = 1 -206.7, k = 20,000 -181.6
+    assert log_p - elbo > 10  # the ELBO is a loose lower bound here ...
+    assert iwae_1 == pytest.approx(elbo, abs=2.5)  # ... k = 1 estimates the same ...
+    assert iwae == pytest.approx(log_p, abs=0.05)  # ... and many samples close the gap
+
+
+def test_importance_weighted_bound_rises_with_k():
+    vae = tiny_logistic_vae(seed=3)
+    x = np.array([[[0, 255]], [[128, 7]]], np.float32) / 255
+    bounds = [
+        vae.importance_weighted_bound(np.repeat(x, 300, 0), k=k).mean()
+        for k in (1, 10, 100)
+    ]
+    assert bounds[0] < bounds[1] < bounds[2]
+
+
+def test_logistic_vae_scores_bits_per_dim_and_round_trips(tmp_path):
+    vae = vae_module.build_dense_vae(
+        (28, 28), latent_dim=2, hidden_units=(16,), reconstruction="logistic", seed=0
+    )
+    images = np.random.default_rng(0).integers(0, 256, (8, 28, 28)) / 255
+    bits = vae.bits_per_dim(images, k=5)
+    assert 8 < bits < 30  # no model compresses uniformly random levels
+    assert np.isfinite(bits)
+    path = tmp_path / "vae.keras"
+    vae.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.reconstruction == "logistic"
+    # the same weights: the same parameters of p(x|z), log-scales included
+    codes = np.linspace(-1, 1, 6, dtype=np.float32).reshape(3, 2)
+    for a, b in zip(
+        vae.likelihood_parameters(codes),
+        loaded.likelihood_parameters(codes),
+        strict=True,
+    ):
+        np.testing.assert_allclose(ops.convert_to_numpy(a), ops.convert_to_numpy(b))
+
+
+def test_logistic_vae_refuses_images_that_are_not_8_bit_levels():
+    vae = small_dense_vae(reconstruction="logistic")
+    with pytest.raises(ValueError, match=r"x must be 8-bit grey levels / 255"):
+        vae.fit(np.full((4, 28, 28), 0.3, np.float32), epochs=1, verbose=0)
+
+
+def test_bits_per_dim_needs_the_logistic_decoder(images):
+    with pytest.raises(
+        ValueError, match="reconstruction='logistic'; this VAE has 'bernoulli'"
+    ):
+        small_dense_vae().bits_per_dim(images)
+    with pytest.raises(
+        ValueError, match="reconstruction must be 'bernoulli' or 'logistic'"
+    ):
+        small_dense_vae(reconstruction="gaussian")
+    with pytest.raises(ValueError, match="k"):
+        small_dense_vae(reconstruction="logistic").importance_weighted_bound(
+            np.zeros((1, 28, 28)), k=0
+        )

@@ -11,7 +11,11 @@ lower bound (ELBO), per image, in nats::
     KL = -1/2 * sum_j (1 + gamma_j - mu_j^2 - exp(gamma_j))
 
 With ``beta = 1`` the loss is exactly ``-ELBO``. Taught in
-``notebooks/05_variational_autoencoders.ipynb``.
+``notebooks/05_variational_autoencoders.ipynb``; the ``"logistic"`` decoder
+and the importance-weighted bound (:meth:`VAE.importance_weighted_bound`),
+which turn the VAE into a likelihood model of 8-bit images comparable with
+the exact likelihoods of PixelCNN and RealNVP, in
+``notebooks/10_tractable_density_models.ipynb``.
 """
 
 from __future__ import annotations
@@ -35,9 +39,16 @@ from course_utils._arguments import (
     same_shape,
 )
 from course_utils.data import check_images
+from course_utils.likelihood import (
+    PIXEL_LEVELS,
+    bits_per_dim,
+    discretized_logistic_log_prob,
+)
 from course_utils.models._inputs import ImageInputs
 
-_RECONSTRUCTIONS = ("bernoulli", "gaussian")
+_RECONSTRUCTIONS = ("bernoulli", "gaussian", "logistic")
+#: Initial log-scale (in grey levels) of the "logistic" decoder's pixels.
+INITIAL_PIXEL_LOG_SCALE = 2.0
 
 
 def kl_to_standard_normal(mean, log_var):
@@ -126,6 +137,47 @@ def gaussian_nll(images, means, std: float):
     return ops.sum(squared, axis=-1) / (2.0 * std**2) + constant
 
 
+def logistic_nll(images, means, log_scales):
+    """Negative log-likelihood of 8-bit images under discretised logistics.
+
+    ``images`` are grey levels scaled to [0, 1] (``level / 255``); each
+    pixel's level has the probability of its bin under a logistic of mean
+    ``255 * means`` and log-scale ``log_scales`` (in grey levels, one per
+    pixel, broadcast over the batch); see
+    :func:`course_utils.likelihood.discretized_logistic_log_prob`. Being a
+    probability of the levels, not a density, it makes the VAE's ELBO a
+    bound on the same quantity as a PixelCNN's exact likelihood.
+
+    Args:
+        images: Tensor (batch, ...) of levels / 255.
+        means: Decoder outputs of the same shape, in [0, 1].
+        log_scales: Log-scales of the pixels, the images' shape (or one
+            image's, broadcast over the batch).
+
+    Returns:
+        A tensor of shape (batch,), in nats.
+
+    Example:
+        >>> x = ops.zeros((1, 2)); m = ops.zeros((1, 2))
+        >>> round(float(logistic_nll(x, m, ops.zeros(2))[0]), 3)  # -2 log sigmoid(0.5)
+        0.948
+    """
+    same_shape("images", images, "means", means)
+    levels = ops.round(ops.cast(images, "float32") * (PIXEL_LEVELS - 1))
+    log_probs = discretized_logistic_log_prob(
+        levels, ops.cast(means, "float32") * (PIXEL_LEVELS - 1), log_scales
+    )
+    return -ops.sum(ops.reshape(log_probs, (ops.shape(levels)[0], -1)), axis=-1)
+
+
+def _normal_log_density(z, mean, log_var):
+    """``log N(z; mean, exp(log_var))`` summed over the last axis."""
+    return -0.5 * ops.sum(
+        math.log(2 * math.pi) + log_var + ops.square(z - mean) / ops.exp(log_var),
+        axis=-1,
+    )
+
+
 @keras.saving.register_keras_serializable(package="course_utils")
 class VAE(ImageInputs, keras.Model):
     """A variational autoencoder with its own ``train_step`` and ``test_step``.
@@ -137,8 +189,13 @@ class VAE(ImageInputs, keras.Model):
             encoder's input shape: pixel probabilities for "bernoulli", means
             for "gaussian".
         beta: Weight of the KL term (1 = the true ELBO; > 1 = beta-VAE).
-        reconstruction: "bernoulli" (binary cross-entropy summed over pixels)
-            or "gaussian" (squared error with fixed ``output_std``).
+        reconstruction: "bernoulli" (binary cross-entropy summed over pixels),
+            "gaussian" (squared error with fixed ``output_std``) or
+            "logistic" (a discretised logistic per pixel for images of 8-bit
+            levels / 255: the decoder gives the means, a linear map of the
+            code, the dense layer ``pixel_log_scale`` of the VAE, gives each
+            pixel's log-scale; the ELBO is then a bound on the
+            log-probability of the levels, see :func:`logistic_nll`).
         output_std: Standard deviation of the Gaussian likelihood.
         seed: Seed of the sampling layer.
         **kwargs: ``keras.Model`` arguments (``name``...).
@@ -179,6 +236,15 @@ class VAE(ImageInputs, keras.Model):
         self.output_std = number("output_std", output_std, low=0, low_open=True)
         self.seed = optional_seed(seed)
         self.sampling = course_layers.Sampling(seed=self.seed, name="sampling")
+        if reconstruction == "logistic":
+            image_shape = tuple(encoder.inputs[0].shape[1:])
+            self.pixel_log_scale = keras.layers.Dense(
+                int(np.prod(image_shape)),
+                kernel_initializer="zeros",
+                bias_initializer=keras.initializers.Constant(INITIAL_PIXEL_LOG_SCALE),
+                name="pixel_log_scale",
+            )
+            self.pixel_log_scale.build((None, self.latent_dim))
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
@@ -192,11 +258,52 @@ class VAE(ImageInputs, keras.Model):
         mean, log_var = self.encoder(inputs, training=training)
         return self.decoder(self.sampling([mean, log_var]), training=training)
 
+    def likelihood_parameters(self, codes, training=False):
+        """The parameters of ``p(x|z)`` for codes ``z``.
+
+        The decoder's output, or for a "logistic" VAE the tuple (decoder
+        output, log-scales of the pixels).
+        """
+        decoded = self.decoder(codes, training=training)
+        if self.reconstruction != "logistic":
+            return decoded
+        log_scales = ops.reshape(self.pixel_log_scale(codes), ops.shape(decoded))
+        return decoded, log_scales
+
     def negative_log_likelihood(self, images, decoded):
-        """``-log p(x|z)`` per image for the chosen reconstruction model."""
+        """``-log p(x|z)`` per image for the chosen reconstruction model.
+
+        ``decoded`` is what :meth:`likelihood_parameters` returns.
+        """
         if self.reconstruction == "bernoulli":
             return bernoulli_nll(images, decoded)
+        if self.reconstruction == "logistic":
+            return logistic_nll(images, *decoded)
         return gaussian_nll(images, decoded, self.output_std)
+
+    def check_images(self, images, name: str = "images") -> np.ndarray:
+        """Check images (see :class:`ImageInputs`), and 8-bit levels if "logistic".
+
+        A "logistic" VAE scores each pixel's grey level, so its images must be
+        8-bit levels / 255.
+
+        Example:
+            >>> vae = build_dense_vae(latent_dim=2, reconstruction="logistic")
+            >>> vae.check_images(np.full((1, 28, 28), 0.3))
+            Traceback (most recent call last):
+            ValueError: images must be 8-bit grey levels / 255 for ...
+        """
+        images = super().check_images(images, name)
+        if self.reconstruction == "logistic":
+            levels = np.asarray(images, np.float64) * (PIXEL_LEVELS - 1)
+            off = np.abs(levels - np.round(levels)).max()
+            if off > 1e-3:
+                raise ValueError(
+                    f"{name} must be 8-bit grey levels / 255 for "
+                    "reconstruction='logistic' (e.g. load_fashion_mnist()); got "
+                    f"values up to {off:.3g} levels away from a whole level"
+                )
+        return images
 
     def compute_losses(self, images, training=False) -> dict:
         """Per-batch mean of the loss terms (nats per image) on one sample of z.
@@ -210,8 +317,8 @@ class VAE(ImageInputs, keras.Model):
         """
         mean, log_var = self.encoder(images, training=training)
         codes = self.sampling([mean, log_var])
-        decoded = self.decoder(codes, training=training)
-        images = ops.cast(images, decoded.dtype)
+        decoded = self.likelihood_parameters(codes, training=training)
+        images = ops.cast(images, "float32")
         reconstruction = ops.mean(self.negative_log_likelihood(images, decoded))
         kl = ops.mean(kl_to_standard_normal(mean, log_var))
         return {
@@ -326,10 +433,72 @@ class VAE(ImageInputs, keras.Model):
             kl = kl_to_standard_normal(mean, log_var)
             nll = 0.0
             for _ in range(n_samples):
-                decoded = self.decoder(self.sampling([mean, log_var]), training=False)
+                decoded = self.likelihood_parameters(self.sampling([mean, log_var]))
                 nll = nll + self.negative_log_likelihood(batch, decoded)
             results.append(ops.convert_to_numpy(-(nll / n_samples) - kl))
         return np.concatenate(results)
+
+    def importance_weighted_bound(
+        self, images, k: int = 100, batch_size: int = 100
+    ) -> np.ndarray:
+        """The importance-weighted bound of each image's log-likelihood, in nats.
+
+        ``log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x)`` with ``z_i ~ q(z|x)``
+        (Burda et al., 2016): with ``k = 1`` an estimate of the ELBO, and it
+        rises towards ``log p(x)`` as ``k`` grows, so it is a tighter lower
+        bound than the ELBO. Costs ``k`` decoder passes per image.
+
+        Args:
+            images: Images (N, *image_shape) in the model's value range.
+            k: Importance samples per image (>= 1).
+            batch_size: Images per pass (``batch_size * k`` codes at once).
+
+        Example:
+            >>> vae.importance_weighted_bound(images[:10], k=50).shape  # doctest: +SKIP
+            (10,)
+        """
+        images = self.check_images(images).astype(np.float32)
+        k = positive_int("k", k)
+        batch_size = positive_int("batch_size", batch_size)
+        results = []
+        for start in range(0, len(images), batch_size):
+            batch = images[start : start + batch_size]
+            n = len(batch)
+            mean, log_var = self.encoder(batch, training=False)
+            mean = ops.repeat(mean, k, axis=0)
+            log_var = ops.repeat(log_var, k, axis=0)
+            codes = self.sampling([mean, log_var])
+            decoded = self.likelihood_parameters(codes)
+            repeated = ops.repeat(batch, k, axis=0)
+            log_weights = (
+                -self.negative_log_likelihood(repeated, decoded)
+                + _normal_log_density(codes, 0.0, ops.zeros_like(codes))
+                - _normal_log_density(codes, mean, log_var)
+            )
+            log_weights = ops.reshape(log_weights, (n, k))
+            bound = ops.logsumexp(log_weights, axis=1) - math.log(k)
+            results.append(ops.convert_to_numpy(bound).astype(np.float64))
+        return np.concatenate(results)
+
+    def bits_per_dim(self, images, k: int = 1, batch_size: int = 100) -> float:
+        """A bound of the negative log-likelihood in bits per pixel (upper bound).
+
+        ``k = 1``: the negative ELBO (one z per image); ``k > 1``: the
+        importance-weighted bound. Only a "logistic" VAE scores 8-bit levels,
+        so only its bits per dimension compare with PixelCNN's.
+
+        Example:
+            >>> vae.bits_per_dim(images[:100], k=100)  # doctest: +SKIP
+            4.2
+        """
+        if self.reconstruction != "logistic":
+            raise ValueError(
+                "bits_per_dim needs a likelihood of 8-bit levels: "
+                f"reconstruction='logistic'; this VAE has {self.reconstruction!r}"
+            )
+        bound = self.importance_weighted_bound(images, k, batch_size)
+        dims = int(np.prod(self.image_shape))
+        return float(bits_per_dim(-bound.mean(), dims))
 
     def get_config(self):
         return {
@@ -404,6 +573,7 @@ def build_dense_vae(
     *,
     activation: str = "relu",
     beta: float = 1.0,
+    reconstruction: str = "bernoulli",
     seed: int | None = None,
 ) -> VAE:
     """A dense VAE with a Bernoulli decoder (sigmoid outputs).
@@ -418,6 +588,8 @@ def build_dense_vae(
         hidden_units: Hidden layer sizes of the encoder, outermost first.
         activation: Hidden activation.
         beta: Weight of the KL term.
+        reconstruction: The likelihood of the sigmoid outputs, "bernoulli"
+            or "logistic" (see :class:`VAE`).
         seed: Seed of the sampling layer.
 
     Returns:
@@ -452,7 +624,19 @@ def build_dense_vae(
     decoder = keras.Model(
         codes, keras.layers.Reshape(image_shape)(pixels), name="decoder"
     )
-    return VAE(encoder, decoder, beta=beta, seed=seed, name="dense_vae")
+    if reconstruction not in ("bernoulli", "logistic"):
+        raise ValueError(
+            "reconstruction must be 'bernoulli' or 'logistic' for the sigmoid "
+            f"decoder; got {reconstruction!r}"
+        )
+    return VAE(
+        encoder,
+        decoder,
+        beta=beta,
+        reconstruction=reconstruction,
+        seed=seed,
+        name="dense_vae",
+    )
 
 
 def build_conv_vae(
