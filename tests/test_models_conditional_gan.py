@@ -555,7 +555,7 @@ def trained_acgan():
     """An AC-GAN trained on one batch of 3 easy classes, one step per epoch."""
     keras.utils.set_random_seed(0)
     # Eager (cheaper here); the graph path of train_step is covered by the
-    # exercise check of tests/test_checks.py.
+    # exercise check of tests/test_checks_acgan.py.
     model = compiled(
         acgan(label_smoothing=0.1, instance_noise=0.05), 3e-3, run_eagerly=True
     )
