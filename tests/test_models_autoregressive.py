@@ -109,6 +109,16 @@ def test_made_outputs_see_every_earlier_input_with_wide_layers():
     np.testing.assert_array_equal(dependence, np.tril(np.ones((6, 6)), -1) > 0)
 
 
+def test_masked_dense_rebuilds_its_mask_from_the_degrees_in_its_config():
+    layer = MaskedDense([1, 2, 3], [1, 2], strict=False, name="m")
+    clone = MaskedDense.from_config(layer.get_config())
+    np.testing.assert_array_equal(clone.mask, [[1, 1], [0, 1], [0, 0]])
+    layer(np.ones((1, 3)))
+    assert [w.name for w in layer.weights] == ["kernel", "bias"]  # no stored mask
+    with pytest.raises(ValueError, match="inputs must have 3 features"):
+        MaskedDense([1, 2, 3], [1])(np.ones((1, 4)))
+
+
 def test_made_model_samples_in_its_ordering():
     ordering = np.array([3, 0, 2, 1])
     model = build_made((2, 2), (16,), ordering=ordering)
@@ -333,8 +343,12 @@ def test_impossible_orderings_are_refused(ordering, message):
         (lambda: build_pixelcnn_network(filters=0), ValueError, "filters"),
         (lambda: build_pixelcnn_network(hidden_layers=-1), ValueError, "hidden_layers"),
         (lambda: build_pixelcnn_network((0, 28)), ValueError, "image_shape"),
-        (lambda: MaskedDense(2, mask=np.ones((3, 4))), ValueError, r"units=2"),
-        (lambda: MaskedDense(2, mask=np.full((3, 2), 0.5)), ValueError, "only 0 and 1"),
+        (lambda: MaskedDense([], [1]), ValueError, "below_degrees must be a non-empty"),
+        (
+            lambda: MaskedDense([1], [0.5]),
+            ValueError,
+            "unit_degrees must be .* integer",
+        ),
         (lambda: Autoregressive("net"), TypeError, "network must be a keras.Model"),
     ],
 )

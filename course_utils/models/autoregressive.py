@@ -127,6 +127,23 @@ def made_degrees(
     return degrees
 
 
+def degree_mask(below, above, strict: bool = False) -> np.ndarray:
+    """The MADE mask between two layers of units with degrees ``below``, ``above``.
+
+    Unit ``k`` above connects to unit ``j`` below if ``above[k] >= below[j]``
+    (hidden layers) or ``above[k] > below[j]`` (``strict``: the output layer,
+    whose unit for input ``d`` has degree ``d``).
+
+    Example:
+        >>> degree_mask([1, 2], [1, 2], strict=True).astype(int).tolist()
+        [[0, 1], [0, 0]]
+    """
+    below, above = np.asarray(below), np.asarray(above)
+    if strict:
+        return (above[None, :] > below[:, None]).astype(np.float32)
+    return (above[None, :] >= below[:, None]).astype(np.float32)
+
+
 def made_masks(degrees: list[np.ndarray]) -> list[np.ndarray]:
     """The binary masks of a MADE network from its units' degrees.
 
@@ -147,75 +164,72 @@ def made_masks(degrees: list[np.ndarray]) -> list[np.ndarray]:
         [[0, 1, 0], [0, 1, 0], [0, 1, 0], [1, 1, 0]]
     """
     masks = [
-        (above[None, :] >= below[:, None]).astype(np.float32)
+        degree_mask(below, above)
         for below, above in zip(degrees[:-1], degrees[1:], strict=True)
     ]
-    masks.append((degrees[0][None, :] > degrees[-1][:, None]).astype(np.float32))
+    masks.append(degree_mask(degrees[-1], degrees[0], strict=True))
     return masks
 
 
 @keras.saving.register_keras_serializable(package="course_utils")
 class MaskedDense(keras.layers.Layer):
-    """A dense layer whose weight matrix is multiplied by a fixed binary mask.
+    """A dense layer whose weights are multiplied by a MADE mask.
 
-    The mask (inputs, units) is a non-trainable weight, so it is saved and
-    loaded with the layer's weights; set it with :meth:`set_mask` or the
-    ``mask`` argument.
+    The mask comes from the degrees of the units below (the inputs) and of
+    this layer's units (see :func:`degree_mask`); the degrees are part of the
+    layer's config, so the mask is rebuilt when the layer is loaded and is not
+    stored with the weights.
 
     Args:
-        units: Output units.
-        mask: Optional (input features, units) array of 0/1; all ones if None.
+        below_degrees: Degree of each input feature.
+        unit_degrees: Degree of each unit of this layer (their number is the
+            number of units).
+        strict: True for an output layer (``>``), False for hidden ones
+            (``>=``).
         activation: Keras activation, e.g. "relu"; None for a linear layer.
         **kwargs: ``keras.layers.Layer`` arguments (name, ...).
 
     Example:
-        >>> layer = MaskedDense(2, mask=np.array([[1, 0], [1, 1]]))
+        >>> layer = MaskedDense([1, 2], [1, 2], strict=True)
         >>> layer(np.ones((1, 2))).shape
         TensorShape([1, 2])
     """
 
-    def __init__(self, units, mask=None, activation=None, **kwargs):
+    def __init__(
+        self, below_degrees, unit_degrees, strict=False, activation=None, **kwargs
+    ):
         super().__init__(**kwargs)
-        self.units = positive_int("units", units)
+        self.below_degrees = self._degrees("below_degrees", below_degrees)
+        self.unit_degrees = self._degrees("unit_degrees", unit_degrees)
+        self.strict = bool(strict)
+        self.units = len(self.unit_degrees)
         self.activation = keras.activations.get(activation)
-        self._initial_mask = None if mask is None else self._checked_mask(mask)
+        self.mask = degree_mask(self.below_degrees, self.unit_degrees, self.strict)
 
-    def _checked_mask(self, mask) -> np.ndarray:
-        mask = np.asarray(mask, np.float32)
-        if mask.ndim != 2 or mask.shape[1] != self.units:
+    @staticmethod
+    def _degrees(name: str, degrees) -> list[int]:
+        array = np.asarray(degrees)
+        if array.ndim != 1 or array.size == 0 or array.dtype.kind not in "iu":
             raise ValueError(
-                f"mask must have shape (input features, units={self.units}); got "
-                f"{mask.shape}"
+                f"{name} must be a non-empty list of integer degrees; got shape "
+                f"{array.shape} and dtype {array.dtype}"
             )
-        if not np.all((mask == 0) | (mask == 1)):
-            raise ValueError("mask must hold only 0 and 1")
-        return mask
+        return [int(d) for d in array]
 
     def build(self, input_shape):
-        features = input_shape[-1]
+        if input_shape[-1] != len(self.below_degrees):
+            raise ValueError(
+                f"inputs must have {len(self.below_degrees)} features (one per "
+                f"entry of below_degrees); got {input_shape[-1]}"
+            )
         self.kernel = self.add_weight(
-            name="kernel", shape=(features, self.units), initializer="glorot_uniform"
+            name="kernel",
+            shape=(len(self.below_degrees), self.units),
+            initializer="glorot_uniform",
         )
         self.bias = self.add_weight(
             name="bias", shape=(self.units,), initializer="zeros"
         )
-        self.mask = self.add_weight(
-            name="mask",
-            shape=(features, self.units),
-            initializer="ones",
-            trainable=False,
-        )
-        if self._initial_mask is not None:
-            self.set_mask(self._initial_mask)
-
-    def set_mask(self, mask) -> None:
-        """Replace the mask (input features, units)."""
-        mask = self._checked_mask(mask)
-        if mask.shape != tuple(self.mask.shape):
-            raise ValueError(
-                f"mask must have shape {tuple(self.mask.shape)}; got {mask.shape}"
-            )
-        self.mask.assign(mask)
 
     def call(self, inputs):
         outputs = ops.matmul(inputs, self.kernel * self.mask) + self.bias
@@ -226,7 +240,9 @@ class MaskedDense(keras.layers.Layer):
 
     def get_config(self):
         return super().get_config() | {
-            "units": self.units,
+            "below_degrees": self.below_degrees,
+            "unit_degrees": self.unit_degrees,
+            "strict": self.strict,
             "activation": keras.activations.serialize(self.activation),
         }
 
@@ -274,17 +290,15 @@ def build_made_network(
     height, width = _image_shape(image_shape)
     likelihood = _likelihood(likelihood)
     n_pixels = height * width
-    masks = made_masks(made_degrees(n_pixels, hidden_sizes, ordering, seed))
+    degrees = made_degrees(n_pixels, hidden_sizes, ordering, seed)
     per_pixel = PARAMETERS_PER_PIXEL[likelihood]
     images = keras.Input((height, width), name="images")
     x = keras.layers.Flatten(name="flatten")(images)
-    for index, mask in enumerate(masks[:-1]):
-        x = MaskedDense(
-            mask.shape[1], mask=mask, activation="relu", name=f"masked_dense{index}"
-        )(x)
-    # Each pixel's parameters share the pixel's output mask.
-    output_mask = np.repeat(masks[-1], per_pixel, axis=1)
-    x = MaskedDense(n_pixels * per_pixel, mask=output_mask, name="masked_output")(x)
+    for index, (below, above) in enumerate(zip(degrees[:-1], degrees[1:], strict=True)):
+        x = MaskedDense(below, above, activation="relu", name=f"masked_dense{index}")(x)
+    # Each pixel's parameters are output units with the pixel's degree.
+    output_degrees = np.repeat(degrees[0], per_pixel)
+    x = MaskedDense(degrees[-1], output_degrees, strict=True, name="masked_output")(x)
     outputs = keras.layers.Reshape((height, width, per_pixel), name="parameters")(x)
     return keras.Model(images, outputs, name="made")
 
