@@ -195,8 +195,8 @@ def tiny_model(kind):
     return Autoregressive(network, likelihood)
 
 
-def conditionals(model, first_level):
-    """p(x1) and p(x2 | x1 = first_level), read off the network by hand."""
+def conditional_log_probs(model, first_level):
+    """log p(x1) and log p(x2 | x1 = first_level), read off the network by hand."""
     image = np.array([[[first_level, 0]]], np.float32) / 255.0
     parameters = model.network(image)
     levels = np.arange(PIXEL_LEVELS)
@@ -204,14 +204,19 @@ def conditionals(model, first_level):
     for pixel in range(2):
         p = parameters[0, 0, pixel]
         if model.likelihood == "categorical":
-            out.append(ops.convert_to_numpy(ops.softmax(p)))
+            log_probs = ops.log_softmax(p)
         else:
             mean, log_scale = logistic_parameters(p[None])
-            logistic = cu.likelihood.discretized_logistic_log_prob(
+            log_probs = cu.likelihood.discretized_logistic_log_prob(
                 levels, mean, log_scale
             )
-            out.append(np.exp(ops.convert_to_numpy(logistic)))
+        out.append(ops.convert_to_numpy(log_probs).astype(np.float64))
     return out
+
+
+def conditionals(model, first_level):
+    """p(x1) and p(x2 | x1 = first_level)."""
+    return [np.exp(log_p) for log_p in conditional_log_probs(model, first_level)]
 
 
 @pytest.mark.parametrize("kind", ["pixelcnn", "made"])
@@ -225,8 +230,8 @@ def test_probabilities_of_all_65536_images_sum_to_one(kind):
 def test_log_prob_is_the_product_of_the_conditionals(kind):
     model = tiny_model(kind)
     for first, second in [(0, 0), (17, 200), (255, 3)]:
-        p_first, p_second = conditionals(model, first)
-        expected = math.log(p_first[first]) + math.log(p_second[second])
+        log_first, log_second = conditional_log_probs(model, first)
+        expected = log_first[first] + log_second[second]
         got = model.log_prob(np.array([[[first, second]]]))[0]
         assert got == pytest.approx(expected, abs=1e-4)
 

@@ -50,10 +50,13 @@ INITIAL_LOG_SCALE = 3.0
 
 
 def logistic_parameters(parameters):
-    """Mean (-0.5 ... 255.5) and log-scale of a discretised logistic from raw outputs.
+    """Mean and log-scale of a discretised logistic from a network's raw outputs.
 
-    ``parameters[..., 0]`` goes through a sigmoid onto the grey-level range,
-    ``parameters[..., 1]`` is shifted by :data:`INITIAL_LOG_SCALE`.
+    The mean is ``127.5 * (1 + parameters[..., 0])``: 0 maps to mid-grey and
+    nothing bounds it, so that a background pixel can get a mean below level 0
+    (a squashing function such as a sigmoid would stall there, leaving the
+    scale to grow instead); ``parameters[..., 1]`` is shifted by
+    :data:`INITIAL_LOG_SCALE`.
 
     Example:
         >>> mean, log_scale = logistic_parameters(np.zeros((1, 2), "float32"))
@@ -61,7 +64,7 @@ def logistic_parameters(parameters):
         (127.5, 3.0)
     """
     parameters = ops.convert_to_tensor(parameters, "float32")
-    mean = ops.sigmoid(parameters[..., 0]) * PIXEL_LEVELS - 0.5
+    mean = (PIXEL_LEVELS - 1) / 2 * (1 + parameters[..., 0])
     return mean, parameters[..., 1] + INITIAL_LOG_SCALE
 
 
