@@ -311,6 +311,9 @@ def test_fit_and_log_prob_refuse_images_that_are_not_grey_levels(levels):
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     with pytest.raises(ValueError, match=r"x must hold whole grey levels.*uint8"):
         model.fit(levels / 255.0, epochs=1, verbose=0)
+    scaled = tf.data.Dataset.from_tensor_slices(levels / 255.0).batch(8)
+    with pytest.raises(ValueError, match=r"x must hold whole grey levels"):
+        model.fit(scaled, epochs=1, verbose=0)
     with pytest.raises(ValueError, match="levels must hold grey levels from 0 to 255"):
         model.log_prob(levels.astype(np.int32) + 1)
     with pytest.raises(ValueError, match=r"levels must have shape \(batch, 28, 28\)"):

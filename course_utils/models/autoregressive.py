@@ -32,6 +32,7 @@ import tensorflow as tf
 from keras import ops
 
 from course_utils._arguments import integer, numpy_rng, positive_int
+from course_utils.data import first_fit_batch
 from course_utils.likelihood import (
     PIXEL_LEVELS,
     discretized_logistic_log_prob,
@@ -577,9 +578,14 @@ class Autoregressive(keras.Model):
         return levels
 
     def fit(self, x=None, y=None, *args, **kwargs):
-        """``keras.Model.fit`` on 8-bit images, checked once before training."""
-        if isinstance(x, (np.ndarray, list, tuple)):
-            x = self.check_levels(x, "x")
+        """``keras.Model.fit`` on 8-bit images, checked once before training.
+
+        The images (an array, or the first batch of a ``tf.data.Dataset``) are
+        checked with :meth:`check_levels`; ``y`` is ignored.
+        """
+        images, _ = first_fit_batch(x, y)
+        if images is not None:
+            self.check_levels(images, "x")
         return super().fit(x, y, *args, **kwargs)
 
     def _network_parameters(self, images):
