@@ -25,12 +25,15 @@ from course_utils.models.flows import (
     AffineCoupling,
     RealNVP,
     alternating_mask,
+    block_mask,
     build_realnvp,
     build_toy_flow,
     checkerboard_mask,
     dequantized_dataset,
     inverse_logit_transform,
     logit_transform,
+    squeeze,
+    unsqueeze,
 )
 
 # --------------------------------------------------------------------------
@@ -101,8 +104,29 @@ def toy_flow():
 def image_flow():
     """A logit flow on 4x4 images, 3 couplings, random weights."""
     return perturb(
-        build_realnvp((4, 4), n_couplings=3, hidden=4, layers=2, seed=0),
+        build_realnvp(
+            (4, 4), n_couplings=3, hidden=4, layers=2, seed=0, squeezed_couplings=0
+        ),
         seed=2,
+        scale=0.2,
+    )
+
+
+@pytest.fixture(scope="module")
+def multiscale_flow():
+    """A logit flow on 4x4 images: 1 checkerboard coupling, a squeeze, 3 block
+    couplings on 2x2x4 with residual CNNs; random weights."""
+    return perturb(
+        build_realnvp(
+            (4, 4),
+            n_couplings=1,
+            hidden=4,
+            squeezed_couplings=3,
+            squeezed_hidden=6,
+            residual=True,
+            seed=0,
+        ),
+        seed=8,
         scale=0.2,
     )
 
@@ -147,6 +171,56 @@ def test_mask_functions_bad_arguments(call, error, match):
         call()
 
 
+def test_block_masks_cycle_through_the_three_splits_of_a_block():
+    kept = [block_mask((2, 3), index)[0, 0].tolist() for index in range(7)]
+    assert kept == [
+        [1, 1, 0, 0],  # top row
+        [0, 0, 1, 1],
+        [1, 0, 1, 0],  # left column
+        [0, 1, 0, 1],
+        [1, 0, 0, 1],  # diagonal: the checkerboard of the original image
+        [0, 1, 1, 0],
+        [1, 1, 0, 0],
+    ]
+    mask = block_mask((2, 3), 4)
+    assert mask.dtype == np.float32 and mask.shape == (2, 3, 4)
+    assert np.all(mask == mask[:1, :1])  # the same in every block
+    # The diagonal split is the checkerboard seen through a squeeze.
+    np.testing.assert_array_equal(
+        to_numpy(unsqueeze(mask[None]))[0], checkerboard_mask((4, 6))
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: block_mask((4,)), ValueError, r"shape must be \(height"),
+        (lambda: block_mask((4, 0)), ValueError, "shape must be a positive"),
+        (lambda: block_mask((4, 4), -1), ValueError, "index must be an integer >= 0"),
+        (lambda: block_mask((4, 4), 1.0), TypeError, "index"),
+        (lambda: squeeze(np.zeros((2, 3, 4))), ValueError, "x must be grey images"),
+        (lambda: squeeze(np.zeros((2, 4))), ValueError, r"got shape \(2, 4\)"),
+        (lambda: unsqueeze(np.zeros((2, 3, 3, 2))), ValueError, "x must be squeezed"),
+    ],
+)
+def test_block_mask_and_squeeze_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_squeeze_is_a_permutation_undone_by_unsqueeze():
+    x = np.arange(2 * 4 * 6, dtype=np.float32).reshape(2, 4, 6)
+    squeezed = to_numpy(squeeze(x))
+    assert squeezed.shape == (2, 2, 3, 4)
+    # Channel 2 * row + column holds that pixel of each 2x2 block.
+    for row in range(2):
+        for column in range(2):
+            np.testing.assert_array_equal(
+                squeezed[..., 2 * row + column], x[:, row::2, column::2]
+            )
+    np.testing.assert_array_equal(to_numpy(unsqueeze(squeezed)), x)
+
+
 # --------------------------------------------------------------------------
 # the logit transform
 # --------------------------------------------------------------------------
@@ -189,11 +263,14 @@ def test_logit_transform_bad_alpha(alpha):
 # --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "mask", [alternating_mask(6), checkerboard_mask((4, 5), 1)], ids=["mlp", "cnn"]
-)
-def test_coupling_starts_as_the_identity(mask):
-    coupling = AffineCoupling(mask, hidden=8, layers=2)
+MASKS = [alternating_mask(6), checkerboard_mask((4, 5), 1), block_mask((3, 2), 3)]
+MASK_IDS = ["mlp", "cnn", "cnn-channels"]
+
+
+@pytest.mark.parametrize("residual", [False, True])
+@pytest.mark.parametrize("mask", MASKS, ids=MASK_IDS)
+def test_coupling_starts_as_the_identity(mask, residual):
+    coupling = AffineCoupling(mask, hidden=8, layers=3, residual=residual)
     x = np.random.default_rng(0).normal(size=(3, *mask.shape)).astype(np.float32)
     y, log_det = coupling.forward(x)
     np.testing.assert_array_equal(to_numpy(y), x)
@@ -201,11 +278,12 @@ def test_coupling_starts_as_the_identity(mask):
     assert [w.shape for w in coupling.weights if w.name == "scale"] == [mask.shape]
 
 
-@pytest.mark.parametrize(
-    "mask", [alternating_mask(6), checkerboard_mask((4, 5), 1)], ids=["mlp", "cnn"]
-)
-def test_coupling_formula_inverse_and_log_det(mask):
-    coupling = perturb(AffineCoupling(mask, hidden=8, layers=2, seed=3), seed=4)
+@pytest.mark.parametrize("residual", [False, True])
+@pytest.mark.parametrize("mask", MASKS, ids=MASK_IDS)
+def test_coupling_formula_inverse_and_log_det(mask, residual):
+    coupling = perturb(
+        AffineCoupling(mask, hidden=8, layers=2, seed=3, residual=residual), seed=4
+    )
     x = np.random.default_rng(1).normal(size=(5, *mask.shape)).astype(np.float32)
     y, log_det = (to_numpy(v) for v in coupling.forward(x))
     shift, log_scale = (to_numpy(v) for v in coupling.shift_and_log_scale(x))
@@ -255,7 +333,11 @@ def test_coupling_log_det_matches_a_numerical_jacobian():
         ([1, float("nan")], ValueError, "mask must hold only 0s and 1s"),
         ([1, 1, 1], ValueError, "mask must hold both 1s .* got only 1s"),
         ([[0, 0], [0, 0]], ValueError, "mask must hold both .* got only 0s"),
-        (np.ones((2, 2, 2)), ValueError, r"mask must be 1-D .* got shape \(2, 2, 2\)"),
+        (
+            np.ones((2, 2, 2, 2)),
+            ValueError,
+            r"mask must be 1-D .* 3-D .* got shape \(2, 2, 2, 2\)",
+        ),
         (1, ValueError, r"mask must be 1-D .* got shape \(\)"),
         (["a", "b"], TypeError, "mask must be an array of 0s and 1s"),
     ],
@@ -272,6 +354,7 @@ def test_coupling_rejects_bad_masks(mask, error, match):
         ({"hidden": 8.0}, TypeError, "hidden"),
         ({"layers": 0}, ValueError, "layers must be a positive integer"),
         ({"seed": -1}, ValueError, "seed"),
+        ({"residual": "yes"}, TypeError, "residual must be True or False"),
     ],
 )
 def test_coupling_bad_arguments(kwargs, error, match):
@@ -287,10 +370,13 @@ def test_coupling_rejects_inputs_of_another_shape():
 
 def test_coupling_config_round_trip():
     mask = checkerboard_mask((3, 3))
-    coupling = perturb(AffineCoupling(mask, hidden=4, layers=1, seed=7, name="c"))
+    coupling = perturb(
+        AffineCoupling(mask, hidden=4, layers=2, seed=7, residual=True, name="c")
+    )
     config = coupling.get_config()
     assert config["mask"] == [[1, 0, 1], [0, 1, 0], [1, 0, 1]]
-    assert (config["hidden"], config["layers"], config["seed"]) == (4, 1, 7)
+    assert (config["hidden"], config["layers"], config["seed"]) == (4, 2, 7)
+    assert config["residual"] is True
     json.dumps(config)  # plain values only
     for copy in (
         AffineCoupling.from_config(config),
@@ -314,7 +400,7 @@ def test_coupling_config_round_trip():
 
 
 def test_realnvp_structure():
-    flow = build_realnvp((4, 6), n_couplings=3, hidden=4, seed=0)
+    flow = build_realnvp((4, 6), n_couplings=3, hidden=4, seed=0, squeezed_couplings=0)
     assert flow.event_shape == (4, 6) and flow.dims == 24
     assert flow.preprocess == "logit" and flow.logit_alpha == 0.05
     masks = [coupling.mask for coupling in flow.couplings]
@@ -326,9 +412,28 @@ def test_realnvp_structure():
     assert toy.preprocess is None and toy.dims == 3
     assert [c.mask.tolist() for c in toy.couplings] == [[1, 0, 1], [0, 1, 0]]
     # Seeded flows are reproducible.
-    again = build_realnvp((4, 6), n_couplings=3, hidden=4, seed=0)
+    again = build_realnvp((4, 6), n_couplings=3, hidden=4, seed=0, squeezed_couplings=0)
     for a, b in zip(flow.get_weights(), again.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_multiscale_structure():
+    flow = build_realnvp(
+        (4, 6), n_couplings=2, hidden=4, squeezed_couplings=3, squeezed_hidden=None
+    )
+    assert (flow.n_couplings, flow.squeezed_couplings) == (2, 3)
+    assert len(flow.couplings) == 5 and flow.squeezed_hidden == 8  # 2 * hidden
+    np.testing.assert_array_equal(flow.couplings[1].mask, checkerboard_mask((4, 6), 1))
+    for index, coupling in enumerate(flow.couplings[2:]):
+        np.testing.assert_array_equal(coupling.mask, block_mask((2, 3), index))
+        assert coupling.hidden == 8
+    # Only squeezed couplings is allowed too.
+    flow = build_realnvp((4, 4), n_couplings=0, hidden=4, squeezed_couplings=2)
+    assert [c.mask.shape for c in flow.couplings] == [(2, 2, 4)] * 2
+    x = np.random.default_rng(0).uniform(0, 1, (3, 4, 4)).astype(np.float32)
+    np.testing.assert_allclose(  # starts as the logit transform
+        to_numpy(flow.forward(x)[0]), to_numpy(logit_transform(x)[0]), rtol=1e-6
+    )
 
 
 def test_identity_flow_is_the_standard_normal():
@@ -344,7 +449,7 @@ def test_identity_flow_is_the_standard_normal():
 
 
 def test_identity_logit_flow_is_a_logit_normal_density():
-    flow = build_realnvp((3, 3), n_couplings=2, hidden=4, seed=0)
+    flow = build_realnvp((3, 3), n_couplings=2, hidden=4, seed=0, squeezed_couplings=0)
     x = np.random.default_rng(0).uniform(0, 1, (10, 3, 3)).astype(np.float32)
     alpha = 0.05
     p = alpha + (1 - 2 * alpha) * x.astype(np.float64)
@@ -365,12 +470,60 @@ def test_toy_flow_inverse_reconstructs(toy_flow):
 
 def test_image_flow_inverse_reconstructs():
     flow = perturb(
-        build_realnvp((8, 8), n_couplings=4, hidden=8, seed=1), seed=6, scale=0.1
+        build_realnvp((8, 8), n_couplings=4, hidden=8, seed=1, squeezed_couplings=0),
+        seed=6,
+        scale=0.1,
     )
     x = np.random.default_rng(4).uniform(0, 1, (16, 8, 8)).astype(np.float32)
     z, _ = flow.forward(x)
     assert np.abs(to_numpy(z) - to_numpy(logit_transform(x)[0])).max() > 0.1
     assert np.abs(to_numpy(flow.inverse(z)) - x).max() < 1e-4
+
+
+def test_multiscale_flow_inverse_reconstructs():
+    flow = perturb(
+        build_realnvp(
+            (8, 8), n_couplings=2, hidden=8, squeezed_couplings=4, residual=True
+        ),
+        seed=9,
+        scale=0.1,
+    )
+    x = np.random.default_rng(4).uniform(0, 1, (16, 8, 8)).astype(np.float32)
+    z, _ = flow.forward(x)
+    assert z.shape == (16, 8, 8)
+    assert np.abs(to_numpy(z) - to_numpy(logit_transform(x)[0])).max() > 0.1
+    assert np.abs(to_numpy(flow.inverse(z)) - x).max() < 1e-4
+
+
+def test_default_image_flow_is_multiscale_and_invertible():
+    flow = build_realnvp(seed=0)
+    assert (flow.n_couplings, flow.squeezed_couplings) == (2, 8)
+    assert (flow.hidden, flow.squeezed_hidden, flow.residual) == (16, 48, False)
+    assert flow.count_params() == 235_684
+    assert [c.mask.shape for c in flow.couplings] == [(28, 28)] * 2 + [(14, 14, 4)] * 8
+    perturb(flow, seed=10, scale=0.02)
+    x = np.random.default_rng(5).uniform(0, 1, (4, 28, 28)).astype(np.float32)
+    z, log_det = flow.forward(x)
+    assert np.abs(to_numpy(z) - to_numpy(logit_transform(x)[0])).max() > 0.1
+    assert np.all(np.isfinite(to_numpy(log_det)))
+    assert np.abs(to_numpy(flow.inverse(z)) - x).max() < 1e-4
+
+
+def test_multiscale_flow_log_det_matches_a_numerical_jacobian(multiscale_flow):
+    """The squeeze, block couplings and unsqueeze: a 16x16 Jacobian."""
+    flow = float64_copy(multiscale_flow)
+    x = np.random.default_rng(6).uniform(0.05, 0.95, (3, 4, 4))
+
+    def forward(batch):
+        return to_numpy(flow.forward(batch.reshape(-1, 4, 4))[0]).reshape(
+            len(batch), -1
+        )
+
+    log_det = to_numpy(flow.forward(x)[1])
+    numerical = numerical_log_det(forward, x.reshape(3, -1))
+    np.testing.assert_allclose(log_det, numerical, rtol=1e-3)
+    logit_only = to_numpy(logit_transform(x)[1])
+    assert np.abs(log_det - logit_only).max() > 0.3
 
 
 def test_toy_flow_log_det_matches_a_numerical_jacobian(toy_flow):
@@ -453,7 +606,7 @@ def test_training_on_the_gaussian_ring_lowers_the_nll():
 
 def test_fit_on_a_dequantized_dataset():
     levels = np.random.default_rng(0).integers(0, 256, (64, 4, 4), dtype=np.uint8)
-    flow = build_realnvp((4, 4), n_couplings=2, hidden=4, seed=0)
+    flow = build_realnvp((4, 4), n_couplings=2, hidden=4, seed=0, squeezed_couplings=0)
     flow.compile(optimizer=keras.optimizers.Adam(1e-2))
     history = flow.fit(dequantized_dataset(levels, 32, seed=0), epochs=3, verbose=0)
     assert len(history.history["loss"]) == 3
@@ -463,7 +616,7 @@ def test_fit_on_a_dequantized_dataset():
 
 
 def test_sampling_temperature_seed_and_clipping():
-    flow = build_realnvp((3, 3), n_couplings=2, hidden=4, seed=0)
+    flow = build_realnvp((3, 3), n_couplings=2, hidden=4, seed=0, squeezed_couplings=0)
     # z = 0 is the middle of the logit: grey images of 0.5.
     np.testing.assert_allclose(flow.sample(2, temperature=0.0), 0.5, atol=1e-6)
     samples = flow.sample(300, seed=1, batch_size=64)
@@ -478,7 +631,7 @@ def test_sampling_temperature_seed_and_clipping():
 
 
 def test_bits_per_dim_of_an_identity_flow_is_the_formula():
-    flow = build_realnvp((4, 4), n_couplings=2, hidden=4, seed=0)
+    flow = build_realnvp((4, 4), n_couplings=2, hidden=4, seed=0, squeezed_couplings=0)
     levels = np.random.default_rng(0).integers(0, 256, (20, 4, 4))
     x = dequantize(levels, seed=3).astype(np.float64)
     alpha = 0.05
@@ -555,6 +708,9 @@ def test_config_is_plain_and_round_trips(image_flow):
         "preprocess": "logit",
         "logit_alpha": 0.05,
         "seed": 0,
+        "squeezed_couplings": 0,
+        "squeezed_hidden": 48,
+        "residual": False,
         "name": "realnvp",
         "dtype": "float32",
     }
@@ -562,11 +718,18 @@ def test_config_is_plain_and_round_trips(image_flow):
     copy = RealNVP.from_config(config)
     assert copy.get_config() == config
     assert [w.shape for w in copy.weights] == [w.shape for w in image_flow.weights]
+    # Configs saved before the multi-scale options load as plain flows.
+    old = {k: v for k, v in config.items() if "squeezed" not in k and k != "residual"}
+    loaded = RealNVP.from_config(old)
+    assert (loaded.squeezed_couplings, loaded.residual) == (0, False)
+    assert [w.shape for w in loaded.weights] == [w.shape for w in image_flow.weights]
 
 
-@pytest.mark.parametrize("kind", ["toy", "image"])
-def test_save_and_load_round_trip(kind, toy_flow, image_flow, tmp_path):
-    flow = toy_flow if kind == "toy" else image_flow
+@pytest.mark.parametrize("kind", ["toy", "image", "multiscale"])
+def test_save_and_load_round_trip(
+    kind, toy_flow, image_flow, multiscale_flow, tmp_path
+):
+    flow = {"toy": toy_flow, "image": image_flow, "multiscale": multiscale_flow}[kind]
     rng = np.random.default_rng(7)
     if kind == "toy":
         x = rng.normal(size=(20, 2)).astype(np.float32)
@@ -620,6 +783,33 @@ def test_a_trained_compiled_flow_reloads_and_keeps_training(tmp_path):
         ),
         ({"logit_alpha": 0.5}, ValueError, r"logit_alpha must be a number in \(0"),
         ({"seed": 2.5}, TypeError, "seed"),
+        (
+            {"squeezed_couplings": -1},
+            ValueError,
+            "squeezed_couplings must be an integer >= 0",
+        ),
+        ({"squeezed_couplings": 1.5}, TypeError, "squeezed_couplings"),
+        (
+            {"squeezed_couplings": 2},
+            ValueError,
+            r"squeezed_couplings need grey images .* got event_shape \(2,\)",
+        ),
+        (
+            {"event_shape": (4, 5), "squeezed_couplings": 2},
+            ValueError,
+            r"even height and width .* got event_shape \(4, 5\)",
+        ),
+        (
+            {"event_shape": (4, 4), "squeezed_couplings": 1, "squeezed_hidden": 0},
+            ValueError,
+            "squeezed_hidden must be a positive integer",
+        ),
+        (
+            {"event_shape": (4, 4), "squeezed_couplings": 1, "n_couplings": -1},
+            ValueError,
+            "n_couplings must be an integer >= 0",
+        ),
+        ({"residual": 1}, TypeError, "residual must be True or False; got 1"),
     ],
 )
 def test_realnvp_bad_arguments(kwargs, error, match):
@@ -657,7 +847,7 @@ def test_forward_and_inverse_check_the_shape(toy_flow):
 
 
 def test_fit_refuses_levels_and_quantized_images():
-    flow = build_realnvp((4, 4), n_couplings=1, hidden=2, seed=0)
+    flow = build_realnvp((4, 4), n_couplings=1, hidden=2, seed=0, squeezed_couplings=0)
     flow.compile(optimizer="adam")
     levels = np.random.default_rng(0).integers(0, 256, (8, 4, 4), dtype=np.uint8)
     with pytest.raises(

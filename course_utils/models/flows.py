@@ -18,6 +18,18 @@ whatever the networks ``s`` and ``t`` are. Successive couplings swap the
 mask's parity (alternating dimensions for vectors, a checkerboard for images)
 so that every dimension gets transformed.
 
+For images, :func:`build_realnvp` uses the paper's multi-scale idea (its
+section 3.6), kept to one scale: a few checkerboard couplings at full
+resolution, then a :func:`squeeze` that turns each 2x2 block of pixels into
+4 channels (28x28 -> 14x14x4), then couplings on the squeezed image whose
+masks keep half of every block (:func:`block_mask`, cycling through the
+block's three splits into two pairs), and an :func:`unsqueeze` back, so that
+``z`` has the image's shape. At 14x14 a coupling's CNN has a quarter of the
+positions, 4 input channels instead of 1, and sees twice as far, so it
+affords 3 times the filters of a full-resolution one; this is what brings a
+CPU-sized flow below the independent-pixel floor of
+:func:`course_utils.likelihood.independent_pixel_bits_per_dim`.
+
 Images are modelled in logit space, as in the paper: the flow's first step is
 ``y = logit(alpha + (1 - 2 alpha) x)`` for dequantized images ``x`` in
 [0, 1), whose log-determinant is part of :meth:`RealNVP.log_prob`, so that
@@ -115,15 +127,95 @@ def checkerboard_mask(shape: tuple[int, int], parity: int = 0) -> np.ndarray:
     return ((rows + columns + parity) % 2 == 0).astype(np.float32)
 
 
+#: The three ways of splitting a 2x2 block into two pairs of pixels, as the
+#: channels (``2 * row + column``) of a squeezed image that a mask keeps.
+_BLOCK_HALVES = ((0, 1), (0, 2), (0, 3))
+
+
+def block_mask(shape: tuple[int, int], index: int = 0) -> np.ndarray:
+    """A 0/1 mask over the 4 channels of a squeezed image (see :func:`squeeze`).
+
+    Channel ``2 * row + column`` of a squeezed image holds the pixel at
+    (row, column) of each 2x2 block of the original image. The mask keeps
+    half of each block: ``index`` 0 the top row, 2 the left column, 4 the
+    diagonal (the original image's checkerboard); odd indices keep the
+    complement of the index before (1 the bottom row, ...). Indices wrap
+    around every 6, so ``block_mask(shape, i)`` for i = 0, 1, 2, ... cycles
+    through all three splits.
+
+    Args:
+        shape: (height, width) of the squeezed image.
+        index: Which half of the block is kept, any integer >= 0.
+
+    Returns:
+        A float32 array (height, width, 4), the same for every block.
+
+    Example:
+        >>> block_mask((1, 1), 0)[0, 0].tolist(), block_mask((1, 1), 5)[0, 0].tolist()
+        ([1.0, 1.0, 0.0, 0.0], [0.0, 1.0, 1.0, 0.0])
+    """
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise ValueError(f"shape must be (height, width); got {shape!r}")
+    height, width = (positive_int("shape", side) for side in shape)
+    index = integer("index", index, minimum=0)
+    kept = np.zeros(4, np.float32)
+    kept[list(_BLOCK_HALVES[(index // 2) % 3])] = 1
+    if index % 2:
+        kept = 1 - kept
+    return np.broadcast_to(kept, (height, width, 4)).copy()
+
+
+def squeeze(x):
+    """Space to depth: images (batch, H, W) to (batch, H/2, W/2, 4).
+
+    Channel ``2 * row + column`` holds the pixel at (row, column) of each 2x2
+    block. A permutation of the entries: its log-determinant is 0.
+
+    Example:
+        >>> x = np.arange(16.0).reshape(1, 4, 4)
+        >>> ops.convert_to_numpy(squeeze(x))[0, 0, 0].tolist()
+        [0.0, 1.0, 4.0, 5.0]
+    """
+    x = _float_tensor(x)
+    if len(x.shape) != 3 or x.shape[1] % 2 or x.shape[2] % 2:
+        raise ValueError(
+            "x must be grey images (batch, height, width) with an even height "
+            f"and width; got shape {tuple(x.shape)}"
+        )
+    height, width = x.shape[1] // 2, x.shape[2] // 2
+    x = ops.reshape(x, (-1, height, 2, width, 2))
+    return ops.reshape(ops.transpose(x, (0, 1, 3, 2, 4)), (-1, height, width, 4))
+
+
+def unsqueeze(x):
+    """Depth to space, undoing :func:`squeeze`: (batch, h, w, 4) to (batch, 2h, 2w).
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(2, 4, 6))
+        >>> bool(np.array_equal(ops.convert_to_numpy(unsqueeze(squeeze(x))), x))
+        True
+    """
+    x = _float_tensor(x)
+    if len(x.shape) != 4 or x.shape[3] != 4:
+        raise ValueError(
+            "x must be squeezed images (batch, height, width, 4); got shape "
+            f"{tuple(x.shape)}"
+        )
+    height, width = x.shape[1], x.shape[2]
+    x = ops.transpose(ops.reshape(x, (-1, height, width, 2, 2)), (0, 1, 3, 2, 4))
+    return ops.reshape(x, (-1, 2 * height, 2 * width))
+
+
 def _check_mask(mask) -> np.ndarray:
     """The mask as a float32 array of 0s and 1s, or an error naming ``mask``."""
     array = np.asarray(mask)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"mask must be an array of 0s and 1s; got dtype {array.dtype}")
-    if array.ndim not in (1, 2):
+    if array.ndim not in (1, 2, 3):
         raise ValueError(
-            "mask must be 1-D (over a vector) or 2-D (over a grey image, height x "
-            f"width); got shape {array.shape}"
+            "mask must be 1-D (over a vector), 2-D (over a grey image, height x "
+            "width) or 3-D (over an image with channels, height x width x "
+            f"channels); got shape {array.shape}"
         )
     values = np.unique(array)
     if not np.all((values == 0) | (values == 1)):
@@ -239,19 +331,25 @@ class AffineCoupling(keras.layers.Layer):
 
     The shift-and-log-scale network is built inside the layer from ``hidden``
     and ``layers``: for a 1-D mask (vectors) an MLP of ``layers`` ReLU layers
-    of ``hidden`` units; for a 2-D mask (grey images, height x width) a CNN of
-    ``layers`` 3x3 ReLU convolutions of ``hidden`` filters whose input is the
-    masked image and the mask as a second channel. Its last layer starts at
-    zero, so every coupling starts as the identity. The log-scale is bounded,
-    ``s = scale * tanh(raw)`` with a trainable ``scale`` per entry (starting
-    at 1), which keeps ``exp(s)`` from exploding early in training.
+    of ``hidden`` units; for a 2-D mask (grey images, height x width) or a
+    3-D one (images with channels, e.g. the 4 of an image after :func:`squeeze`)
+    a CNN of ``layers`` 3x3 ReLU convolutions of ``hidden`` filters whose
+    input is the masked image and the mask as extra channels. With
+    ``residual``, every hidden layer after the first adds its input to its
+    output (a ResNet-style skip, for deeper networks). The last layer starts
+    at zero, so every coupling starts as the identity. The log-scale is
+    bounded, ``s = scale * tanh(raw)`` with a trainable ``scale`` per entry
+    (starting at 1), which keeps ``exp(s)`` from exploding early in training.
 
     Args:
         mask: 0/1 array (nested list) over the event shape, both values
-            present: (dims,) for vectors, (height, width) for images. See
-            :func:`alternating_mask` and :func:`checkerboard_mask`.
+            present: (dims,) for vectors, (height, width) for grey images,
+            (height, width, channels) for images with channels. See
+            :func:`alternating_mask`, :func:`checkerboard_mask` and
+            :func:`block_mask`.
         hidden: Units (or filters) of each hidden layer.
         layers: Number of hidden layers (stored as ``hidden_layers``).
+        residual: Skip connections around the hidden layers after the first.
         seed: Seed of the initial weights (None: Keras' global seed).
         **kwargs: ``keras.layers.Layer`` arguments (``name``, ``dtype``).
 
@@ -267,13 +365,22 @@ class AffineCoupling(keras.layers.Layer):
     """
 
     def __init__(
-        self, mask, hidden: int = 64, layers: int = 2, seed: int | None = None, **kwargs
+        self,
+        mask,
+        hidden: int = 64,
+        layers: int = 2,
+        seed: int | None = None,
+        residual: bool = False,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         self.mask = _check_mask(mask)
         self.hidden = positive_int("hidden", hidden)
         self.hidden_layers = positive_int("layers", layers)
         self.seed = optional_seed(seed)
+        if not isinstance(residual, (bool, np.bool_)):
+            raise TypeError(f"residual must be True or False; got {residual!r}")
+        self.residual = bool(residual)
         self.event_shape = self.mask.shape
         common = {"dtype": self.dtype_policy}
         if self.mask.ndim == 1:
@@ -307,13 +414,18 @@ class AffineCoupling(keras.layers.Layer):
                 for index in range(self.hidden_layers)
             ]
             self.output_layer = keras.layers.Conv2D(
-                2,
+                2 * self._channels,
                 3,
                 padding="same",
                 kernel_initializer="zeros",
                 name="shift_and_log_scale",
                 **common,
             )
+
+    @property
+    def _channels(self) -> int:
+        """Channels of the images (1 for a 2-D mask)."""
+        return self.mask.shape[2] if self.mask.ndim == 3 else 1
 
     def build(self, input_shape=None):
         if input_shape is not None and tuple(input_shape[1:]) != self.event_shape:
@@ -325,7 +437,7 @@ class AffineCoupling(keras.layers.Layer):
         if self.mask.ndim == 1:
             shape = (None, self.mask.shape[0])
         else:
-            shape = (None, *self.event_shape, 2)
+            shape = (None, *self.event_shape[:2], 2 * self._channels)
         for layer in self.network_layers:
             layer.build(shape)
             shape = layer.compute_output_shape(shape)
@@ -345,13 +457,15 @@ class AffineCoupling(keras.layers.Layer):
         h = x * mask
         if self.mask.ndim == 2:
             h = ops.stack([h, ops.zeros_like(x) + mask], axis=-1)
-        for layer in self.network_layers:
-            h = layer(h)
+        elif self.mask.ndim == 3:
+            h = ops.concatenate([h, ops.zeros_like(x) + mask], axis=-1)
+        for index, layer in enumerate(self.network_layers):
+            h = h + layer(h) if self.residual and index > 0 else layer(h)
         h = self.output_layer(h)
-        if self.mask.ndim == 1:
-            raw_log_scale, shift = ops.split(h, 2, axis=-1)
-        else:
+        if self.mask.ndim == 2:
             raw_log_scale, shift = h[..., 0], h[..., 1]
+        else:
+            raw_log_scale, shift = ops.split(h, 2, axis=-1)
         log_scale = self.scale * ops.tanh(raw_log_scale) * (1 - mask)
         return shift * (1 - mask), log_scale
 
@@ -380,6 +494,7 @@ class AffineCoupling(keras.layers.Layer):
             "hidden": self.hidden,
             "layers": self.hidden_layers,
             "seed": self.seed,
+            "residual": self.residual,
         }
 
 
@@ -402,6 +517,11 @@ class RealNVP(keras.Model):
     ``forward`` maps data to the latent space: the logit transform (images),
     then ``n_couplings`` :class:`AffineCoupling` layers whose masks alternate
     in parity (alternating entries for vectors, a checkerboard for images).
+    With ``squeezed_couplings`` (images of even height and width), these are
+    followed by a :func:`squeeze` (H x W -> H/2 x W/2 x 4),
+    ``squeezed_couplings`` couplings with the masks ``block_mask(shape, i)``,
+    i = 0, 1, ..., and CNNs of ``squeezed_hidden`` filters, and an
+    :func:`unsqueeze`; ``z`` always has the shape of the data.
 
     Training data are continuous. For images (``preprocess="logit"``) the
     caller dequantizes the 8-bit levels, preferably with fresh noise every
@@ -420,6 +540,12 @@ class RealNVP(keras.Model):
             [0, 1], see :func:`logit_transform`).
         logit_alpha: ``alpha`` of the logit transform, in (0, 0.5).
         seed: Seed of the initial weights (None: Keras' global seed).
+        squeezed_couplings: Couplings after the squeeze (0: no squeeze; then
+            ``n_couplings`` must be >= 1, else it may be 0).
+        squeezed_hidden: Filters of the squeezed couplings' CNNs (None:
+            ``2 * hidden``).
+        residual: Skip connections in every coupling's network (see
+            :class:`AffineCoupling`).
         **kwargs: ``keras.Model`` arguments (``name``; ``dtype="float64"``
             for exact numerical checks).
 
@@ -446,14 +572,40 @@ class RealNVP(keras.Model):
         preprocess: str | None = None,
         logit_alpha: float = LOGIT_ALPHA,
         seed: int | None = None,
+        squeezed_couplings: int = 0,
+        squeezed_hidden: int | None = None,
+        residual: bool = False,
         **kwargs,
     ):
         kwargs.setdefault("name", "realnvp")
         super().__init__(**kwargs)
         self.event_shape = _event_shape(event_shape)
-        self.n_couplings = positive_int("n_couplings", n_couplings)
+        self.squeezed_couplings = integer(
+            "squeezed_couplings", squeezed_couplings, minimum=0
+        )
+        if self.squeezed_couplings:
+            self.n_couplings = integer("n_couplings", n_couplings, minimum=0)
+        else:
+            self.n_couplings = positive_int("n_couplings", n_couplings)
         self.hidden = positive_int("hidden", hidden)
         self.hidden_layers = positive_int("layers", layers)
+        self.squeezed_hidden = (
+            2 * self.hidden
+            if squeezed_hidden is None
+            else positive_int("squeezed_hidden", squeezed_hidden)
+        )
+        if not isinstance(residual, (bool, np.bool_)):
+            raise TypeError(f"residual must be True or False; got {residual!r}")
+        self.residual = bool(residual)
+        if self.squeezed_couplings and (
+            len(self.event_shape) != 2
+            or self.event_shape[0] % 2
+            or self.event_shape[1] % 2
+        ):
+            raise ValueError(
+                "squeezed_couplings need grey images with an even height and width "
+                f"(event_shape (height, width)); got event_shape {self.event_shape}"
+            )
         if preprocess is not None and preprocess not in PREPROCESSES:
             raise ValueError(
                 f"preprocess must be None or one of "
@@ -465,23 +617,30 @@ class RealNVP(keras.Model):
         )
         self.seed = optional_seed(seed)
         self.dims = math.prod(self.event_shape)
-        self.couplings = []
+        plan = []  # (mask, hidden) of each coupling
         for index in range(self.n_couplings):
             if len(self.event_shape) == 1:
                 mask = alternating_mask(self.event_shape[0], index % 2)
             else:
                 mask = checkerboard_mask(self.event_shape, index % 2)
+            plan.append((mask, self.hidden))
+        squeezed_shape = tuple(side // 2 for side in self.event_shape)
+        for index in range(self.squeezed_couplings):
+            plan.append((block_mask(squeezed_shape, index), self.squeezed_hidden))
+        self.couplings = []
+        for index, (mask, hidden) in enumerate(plan):
             coupling = AffineCoupling(
                 mask,
-                hidden=self.hidden,
+                hidden=hidden,
                 layers=self.hidden_layers,
+                residual=self.residual,
                 seed=None
                 if self.seed is None
                 else (self.seed + 101 * index) % (MAX_SEED + 1),
                 name=f"coupling{index}",
                 dtype=self.dtype_policy,
             )
-            coupling.build((None, *self.event_shape))
+            coupling.build((None, *mask.shape))
             self.couplings.append(coupling)
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self._log_prob_function = None
@@ -520,16 +679,24 @@ class RealNVP(keras.Model):
         if self.preprocess == "logit":
             x, step = logit_transform(x, self.logit_alpha)
             log_det = log_det + step
-        for coupling in self.couplings:
+        for index, coupling in enumerate(self.couplings):
+            if index == self.n_couplings:
+                x = squeeze(x)
             x, step = coupling(x)
             log_det = log_det + step
+        if self.squeezed_couplings:
+            x = unsqueeze(x)
         return x, log_det
 
     def inverse(self, z):
         """Latent to data: the inverse of :meth:`forward` (a tensor, not clipped)."""
         x = self._tensor(z, "z")
-        for coupling in reversed(self.couplings):
-            x, _ = coupling(x, inverse=True)
+        if self.squeezed_couplings:
+            x = squeeze(x)
+        for index in reversed(range(len(self.couplings))):
+            x, _ = self.couplings[index](x, inverse=True)
+            if index == self.n_couplings and self.squeezed_couplings:
+                x = unsqueeze(x)
         if self.preprocess == "logit":
             x = inverse_logit_transform(x, self.logit_alpha)
         return x
@@ -755,6 +922,9 @@ class RealNVP(keras.Model):
             "preprocess": self.preprocess,
             "logit_alpha": self.logit_alpha,
             "seed": self.seed,
+            "squeezed_couplings": self.squeezed_couplings,
+            "squeezed_hidden": self.squeezed_hidden,
+            "residual": self.residual,
             "name": self.name,
             "dtype": self.dtype_policy.name,
         }
@@ -771,24 +941,33 @@ class RealNVP(keras.Model):
 
 def build_realnvp(
     image_shape: tuple[int, int] = (28, 28),
-    n_couplings: int = 8,
+    n_couplings: int = 2,
     hidden: int = 16,
     layers: int = 2,
     logit_alpha: float = LOGIT_ALPHA,
     seed: int | None = None,
+    squeezed_couplings: int = 8,
+    squeezed_hidden: int | None = 48,
+    residual: bool = False,
 ) -> RealNVP:
-    """A :class:`RealNVP` for grey images in [0, 1] (logit preprocessing).
+    """A multi-scale :class:`RealNVP` for grey images in [0, 1] (logit first).
 
-    The defaults (8 checkerboard couplings, each a CNN of two 3x3 convolutions
-    of 16 filters, 29,584 weights for 28x28 images) are sized for a CPU: they
-    train at about 400 images/s on 2 cores (batch 128), so 20 epochs of
-    55,000 images take about 45 minutes; 64 filters and 3 layers train about
-    8 times slower.
+    The defaults, sized for a CPU: 2 checkerboard couplings at 28x28 (CNNs of
+    two 3x3 convolutions of 16 filters), a squeeze to 14x14x4, 8 couplings
+    with block masks (CNNs of two convolutions of 48 filters), an unsqueeze;
+    235,684 weights. After 3 epochs on 10,000 images (Adam 3e-3, clipnorm 1)
+    they reach 4.37 bits/dim on test images, below the independent-pixel
+    floor (4.59), where the former default (8 checkerboard couplings of 16
+    filters, ``n_couplings=8, squeezed_couplings=0``) stayed at 5.6. The
+    arguments are those of :class:`RealNVP` (``squeezed_couplings=0``: no
+    squeeze, checkerboard couplings only).
 
     Example:
-        >>> flow = build_realnvp(n_couplings=2, hidden=8, seed=0)
-        >>> flow.event_shape, flow.preprocess, flow.dims
-        ((28, 28), 'logit', 784)
+        >>> flow = build_realnvp(seed=0)
+        >>> flow.event_shape, flow.preprocess, flow.dims, len(flow.couplings)
+        ((28, 28), 'logit', 784, 10)
+        >>> flow.count_params()
+        235684
     """
     return RealNVP(
         image_shape,
@@ -798,6 +977,9 @@ def build_realnvp(
         preprocess="logit",
         logit_alpha=logit_alpha,
         seed=seed,
+        squeezed_couplings=squeezed_couplings,
+        squeezed_hidden=squeezed_hidden,
+        residual=residual,
     )
 
 
