@@ -11,7 +11,7 @@ import functools
 
 import pytest
 
-from course_utils import pretrained
+from course_utils import data, likelihood, pretrained
 from course_utils.pretrained import __main__ as command_line
 from course_utils.pretrained import recipes, scores
 
@@ -82,3 +82,19 @@ def test_diffusion_guided_samples_beat_the_dcgan_and_obey_the_label():
     assert diffusion["classes covered"] == 10
     # 1,000 guided samples against the DCGAN's 10,000: the DCGAN is favoured
     assert diffusion["guided FID"] < 0.5 * pretrained.entry("dcgan")["scores"]["FID"]
+
+
+def test_pixelcnn_beats_the_vae_bounds():
+    pixelcnn, vae = remeasured("pixelcnn"), remeasured("logistic_vae")
+    # exact NLL below both bounds of the VAE, on the same test images and units
+    assert pixelcnn["test bits/dim"] < vae["IWAE bits/dim"] < vae["ELBO bits/dim"]
+
+
+def test_made_beats_the_independent_pixel_floor():
+    levels = data.load_fashion_mnist(value_range="uint8")
+    floor = likelihood.independent_pixel_bits_per_dim(
+        levels.x_train, levels.x_test[: scores.EVAL_IMAGES]
+    )
+    made = remeasured("made")["test bits/dim"]
+    assert made < floor - 0.5, (made, floor)
+    assert remeasured("pixelcnn")["test bits/dim"] < made

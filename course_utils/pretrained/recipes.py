@@ -14,7 +14,15 @@ import importlib
 from typing import Any
 
 #: What a checkpoint is, which decides how it is trained and scored.
-KINDS = ("classifier", "autoencoder", "vae", "gan", "conditional_gan", "diffusion")
+KINDS = (
+    "classifier",
+    "autoencoder",
+    "vae",
+    "gan",
+    "conditional_gan",
+    "diffusion",
+    "autoregressive",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,8 +125,9 @@ class Recipe:
         kind: One of :data:`KINDS`.
         builder: The builder call that makes the untrained model.
         optimizer: The optimizer (both players get their own copy).
-        value_range: Pixel range of the training images, ``"[0,1]"`` or
-            ``"[-1,1]"``.
+        value_range: Pixel range of the training images, ``"[0,1]"``,
+            ``"[-1,1]"`` or ``"uint8"`` (grey levels 0-255, the likelihood
+            models of notebook 10).
         epochs: Training epochs.
         batch_size: Batch size.
         seed: Seed given to :func:`course_utils.seeding.reset_seed` first.
@@ -152,7 +161,12 @@ class Recipe:
             "loss": self.loss,
             "data": (
                 "Fashion-MNIST, the 55,000 training images "
-                f"(validation and test images left out), pixels in {self.value_range}"
+                "(validation and test images left out), "
+                + (
+                    "8-bit grey levels 0-255"
+                    if self.value_range == "uint8"
+                    else f"pixels in {self.value_range}"
+                )
                 + (
                     ", with labels"
                     if self.kind in ("classifier", "conditional_gan", "diffusion")
@@ -308,6 +322,62 @@ RECIPES: dict[str, Recipe] = {
             ),
             value_range="[-1,1]",
             epochs=25,
+            batch_size=128,
+        ),
+        Recipe(
+            name="pixelcnn",
+            notebook="10_tractable_density_models.ipynb",
+            description=(
+                "PixelCNN, 32 filters, 7x7 type-A then 5 residual 3x3 type-B "
+                "masked convolutions, 256-way softmax per pixel"
+            ),
+            kind="autoregressive",
+            builder=Call(
+                "course_utils.models.autoregressive.build_pixelcnn",
+                {"filters": 32, "hidden_layers": 5},
+            ),
+            optimizer=Optimizer("Adam", 1e-3, cosine_decay=True),
+            value_range="uint8",
+            epochs=20,
+            batch_size=64,
+        ),
+        Recipe(
+            name="made",
+            notebook="10_tractable_density_models.ipynb",
+            description=(
+                "MADE, one masked hidden layer of 512 units, a discretised "
+                "logistic per pixel"
+            ),
+            kind="autoregressive",
+            builder=Call(
+                "course_utils.models.autoregressive.build_made",
+                {"hidden_sizes": (512,), "likelihood": "logistic", "seed": 0},
+            ),
+            optimizer=Optimizer("Adam", 1e-3, cosine_decay=True),
+            value_range="uint8",
+            epochs=15,
+            batch_size=64,
+        ),
+        Recipe(
+            name="logistic_vae",
+            notebook="10_tractable_density_models.ipynb",
+            description=(
+                "dense VAE, 32-D codes, a discretised logistic per pixel of 8-bit "
+                "levels (its ELBO bounds their probability)"
+            ),
+            kind="vae",
+            builder=Call(
+                "course_utils.models.vae.build_dense_vae",
+                {
+                    "latent_dim": 32,
+                    "hidden_units": (512, 256),
+                    "reconstruction": "logistic",
+                    "seed": 42,
+                },
+            ),
+            optimizer=Optimizer("Adam", 1e-3, cosine_decay=True),
+            value_range="[0,1]",
+            epochs=30,
             batch_size=128,
         ),
     )

@@ -33,11 +33,24 @@ DIFFUSION_SAMPLES_PER_CLASS = 100
 #: ... at this guidance scale (notebook 11's choice).
 DIFFUSION_GUIDANCE = 2.0
 
+#: Autoregressive models draw one pixel per network call (784 calls per
+#: batch: minutes for the PixelCNN on a CPU), so they are scored on this many
+#: samples (seed SAMPLE_SEED); FIDs of so few samples run high, so compare
+#: them only with FIDs of as many samples.
+AUTOREGRESSIVE_SAMPLES = 500
+
+#: A likelihood VAE's importance-weighted bound: images and samples per image.
+IWAE_IMAGES = 1_000
+IWAE_SAMPLES = 100
+
 #: How far a re-measured score may move: ``abs + rel * |stored|``.
 TOLERANCES: dict[str, tuple[float, float]] = {
     "test accuracy": (0.003, 0.0),
     "recon. MSE": (0.0, 0.02),
     "ELBO (nats)": (1.0, 0.0),
+    "test bits/dim": (0.01, 0.0),
+    "ELBO bits/dim": (0.01, 0.0),
+    "IWAE bits/dim": (0.02, 0.0),
     "FID": (0.5, 0.05),
     "KID": (0.5, 0.10),
     "precision": (0.02, 0.0),
@@ -101,8 +114,7 @@ def measure(kind: str, model, value_range: str, classifier=None) -> dict[str, An
     """Measure a trained model of ``kind`` on the test images.
 
     Args:
-        kind: ``"classifier"``, ``"autoencoder"``, ``"vae"``, ``"gan"``,
-            ``"conditional_gan"`` or ``"diffusion"``.
+        kind: One of :data:`~course_utils.pretrained.recipes.KINDS`.
         model: The trained model.
         value_range: The model's pixel range.
         classifier: The domain classifier of the metrics (None: the shipped
@@ -132,6 +144,12 @@ def measure(kind: str, model, value_range: str, classifier=None) -> dict[str, An
         from course_utils.models.classifier import domain_classifier
 
         classifier = domain_classifier(verbose=False)
+    if kind == "autoregressive":
+        levels = data.load_fashion_mnist(value_range="uint8").x_test[:EVAL_IMAGES]
+        samples = model.sample(AUTOREGRESSIVE_SAMPLES, seed=SAMPLE_SEED)
+        return {"test bits/dim": model.bits_per_dim(levels)} | _sample_scores(
+            reference, samples.astype(np.float32) / 255.0, classifier
+        )
     if kind == "vae":
         mean, _ = model.encode(reference, batch_size=1_000)
         scores = {
@@ -140,6 +158,13 @@ def measure(kind: str, model, value_range: str, classifier=None) -> dict[str, An
             ),
             "ELBO (nats)": float(np.mean(model.elbo(reference, batch_size=1_000))),
         }
+        if model.reconstruction == "logistic":
+            scores |= {
+                "ELBO bits/dim": model.bits_per_dim(reference, k=1, batch_size=1_000),
+                "IWAE bits/dim": model.bits_per_dim(
+                    reference[:IWAE_IMAGES], k=IWAE_SAMPLES
+                ),
+            }
         samples = model.sample(EVAL_IMAGES, seed=SAMPLE_SEED)
         return scores | _sample_scores(reference, samples, classifier)
     if kind == "gan":
@@ -210,7 +235,10 @@ def describe_evaluation(kind: str) -> str:
         "vae": (
             f"ELBO (one z per image) and MSE of the mean reconstructions of {test}; "
             f"{EVAL_IMAGES:,} samples from the prior (seed {SAMPLE_SEED}) scored "
-            f"against {test} {features}"
+            f"against {test} {features}; for a VAE of 8-bit levels (logistic "
+            f"decoder) also the negative ELBO of {test} and the importance-weighted "
+            f"bound with k = {IWAE_SAMPLES} of the first {IWAE_IMAGES:,}, in bits per "
+            "dimension"
         ),
         "gan": (
             f"{EVAL_IMAGES:,} samples (generate(seed={SAMPLE_SEED})) scored against "
@@ -228,6 +256,11 @@ def describe_evaluation(kind: str) -> str:
             f"classifier-free guidance {DIFFUSION_GUIDANCE} (seed {CONDITIONAL_SEED}) "
             "classified by the domain_classifier checkpoint and scored the same way "
             "(guided FID, guided recall)"
+        ),
+        "autoregressive": (
+            f"exact negative log-likelihood of {test} as 8-bit grey levels, in "
+            f"bits per dimension; {AUTOREGRESSIVE_SAMPLES:,} samples drawn pixel by "
+            f"pixel (seed {SAMPLE_SEED}) scored against {test} {features}"
         ),
     }[kind]
 

@@ -91,6 +91,7 @@ def _fit_arguments(recipe: Recipe, x: np.ndarray, y: np.ndarray) -> dict[str, An
         "gan": None,
         "conditional_gan": y,
         "diffusion": y,
+        "autoregressive": None,
     }[recipe.kind]
     if recipe.steps_per_epoch is not None:
         dataset = data.make_dataset(
